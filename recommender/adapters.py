@@ -1,0 +1,88 @@
+"""How the plugin reads a host's products, without importing the host.
+
+A host sets `RECOMMENDER["PRODUCT_ADAPTER"]` to a subclass of `ProductAdapter` when its product
+model does not use the attribute names below. Everything the recommender needs to know about a
+product goes through one of these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from recommender.conf import adapter_class, product_model_label
+
+
+@dataclass(frozen=True)
+class NutrientFact:
+    """One line of a product's supplement facts, per serving."""
+
+    code: str
+    amount: float
+    unit: str
+    form: str = ""
+
+
+class ProductAdapter:
+    """Reads products by attribute name; override any method for another host model."""
+
+    def model(self) -> type[models.Model]:
+        """The host's product model class."""
+        return apps.get_model(product_model_label())
+
+    def queryset(self) -> models.QuerySet[Any]:
+        """All products the recommender may consider, with what the methods below need loaded."""
+        return self.model()._default_manager.all()
+
+    def sku(self, product: Any) -> str:
+        return str(product.sku)
+
+    def name(self, product: Any) -> str:
+        return str(product.name)
+
+    def brand(self, product: Any) -> str:
+        return str(getattr(product, "brand", "") or "")
+
+    def url(self, product: Any) -> str:
+        get_url = getattr(product, "get_absolute_url", None)
+        return str(get_url()) if get_url else ""
+
+    def image_url(self, product: Any) -> str:
+        return str(getattr(product, "image_url", "") or "")
+
+    def price(self, product: Any) -> Decimal | None:
+        value = getattr(product, "price", None)
+        return None if value is None else Decimal(value)
+
+    def currency(self, product: Any) -> str:
+        return str(getattr(product, "currency", "USD") or "USD")
+
+    def in_stock(self, product: Any) -> bool:
+        return bool(getattr(product, "in_stock", True))
+
+    def is_available(self, product: Any) -> bool:
+        """Active and in stock: only these are ever recommended."""
+        return bool(getattr(product, "active", True)) and self.in_stock(product)
+
+    def text(self, product: Any) -> str:
+        """Text used to suggest tags (name and description)."""
+        return " ".join(filter(None, [self.name(product), str(getattr(product, "description", "") or "")]))
+
+    def nutrients(self, product: Any) -> list[NutrientFact]:
+        """Supplement facts per serving; none by default."""
+        return []
+
+    def for_ids(self, ids: Iterable[int]) -> dict[int, Any]:
+        """Products by primary key, loaded in one query."""
+        return {p.pk: p for p in self.queryset().filter(pk__in=list(ids))}
+
+
+def get_adapter() -> ProductAdapter:
+    """An instance of the configured adapter."""
+    adapter: ProductAdapter = adapter_class()()
+    return adapter

@@ -1,0 +1,80 @@
+"""API views: validate, call a selector, return. Recommendation lists are pre-rendered dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recommender.api.serializers import PageSerializer, TagSerializer
+from recommender.models import ContentPage, PageTag, Tag
+from recommender.selectors import page_by_url, recommendations_for_page
+
+LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, at most 20).")
+
+
+def absolutize(payload: dict[str, Any], request: Request) -> dict[str, Any]:
+    """Make the page url, product urls and links absolute for API clients."""
+
+    def full(url: str | None) -> str | None:
+        return request.build_absolute_uri(url) if url and url.startswith("/") else url
+
+    page = payload.get("page")
+    items = [
+        {**item, "product": {**item["product"], "url": full(item["product"]["url"])}, "link": full(item["link"])}
+        for item in payload["items"]
+    ]
+    return {**payload, "page": {**page, "url": full(page.get("url"))} if page else page, "items": items}
+
+
+class PageListView(generics.ListAPIView[ContentPage]):
+    """Content pages with their tags."""
+
+    serializer_class = PageSerializer
+
+    def get_queryset(self) -> QuerySet[ContentPage]:
+        tags = Prefetch("page_tags", queryset=PageTag.objects.select_related("tag").order_by("-weight"))
+        return ContentPage.objects.filter(published=True).prefetch_related(tags).order_by("slug")
+
+
+class TagListView(generics.ListAPIView[Tag]):
+    """The taxonomy: tags with synonyms, parent, relations and evidence."""
+
+    serializer_class = TagSerializer
+    queryset = Tag.objects.select_related("parent").prefetch_related("synonyms", "relations_out__target")
+
+
+class PageRecommendationsView(APIView):
+    """The recommendation list of a page, by slug."""
+
+    @extend_schema(parameters=[LIMIT], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        page = get_object_or_404(ContentPage, slug=slug, published=True)
+        payload = recommendations_for_page(page=page, limit=request.query_params.get("limit"))
+        return Response(absolutize(payload, request))
+
+
+class RecommendationsByUrlView(APIView):
+    """The recommendation list of a page, by canonical url."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("url", str, required=True, description="Canonical page URL."), LIMIT],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        url = request.query_params.get("url", "").strip()
+        if not url:
+            raise ValidationError({"url": ["This query parameter is required."]})
+        page = page_by_url(url)
+        if page is None or not page.published:
+            raise NotFound("No content page has this url.")
+        payload = recommendations_for_page(page=page, limit=request.query_params.get("limit"))
+        return Response(absolutize(payload, request))

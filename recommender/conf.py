@@ -1,0 +1,104 @@
+"""The plugin's settings: one namespaced dict, `settings.RECOMMENDER`, read lazily.
+
+Defaults live here, in one place. Values are looked up on every access (and the cache is
+dropped on `setting_changed`), so tests and hosts can change them at run time; nothing copies a
+setting into a module global or class attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+DISCLAIMER = (
+    "These statements have not been evaluated by the Food and Drug Administration. "
+    "This product is not intended to diagnose, treat, cure, or prevent any disease."
+)
+
+DEFAULTS: dict[str, Any] = {
+    # Host product model label ("app_label.Model"); required.
+    "PRODUCT_MODEL": None,
+    # Dotted path of the ProductAdapter subclass that reads the host's products.
+    "PRODUCT_ADAPTER": "recommender.adapters.ProductAdapter",
+    # Tags derived from supplement facts are approved without a merchandiser.
+    "AUTO_APPROVE_FACTS": True,
+    # Default and maximum list length.
+    "LIMIT": 6,
+    "MAX_LIMIT": 20,
+    # Lists are computed and stored this long, so a shorter ?limit= is a slice.
+    "STORED_LIMIT": 20,
+    # Minimum similarity for a product to be shown at all (an unrelated page gets nothing).
+    "MIN_SCORE": 0.12,
+    # At most this many items share a primary nutrient / a brand (0 = no cap).
+    "MAX_PER_NUTRIENT": 3,
+    "MAX_PER_BRAND": 4,
+    # Title mentions count this many times a body mention.
+    "TITLE_WEIGHT": 3.0,
+    # A form counts toward its nutrient at this weight.
+    "PARENT_WEIGHT": 0.8,
+    # A condition passes this share of strength x evidence on to its related nutrients, so that a
+    # page's own mentions outweigh what the graph adds.
+    "RELATION_WEIGHT": 0.5,
+    # Page weight multiplier per tag kind: naming a product line is a more specific signal.
+    "KIND_WEIGHTS": {"product-line": 2.0},
+    # How much each evidence grade passes on along a condition -> nutrient relation.
+    "EVIDENCE_WEIGHTS": {
+        "guideline": 1.0,
+        "rct": 0.9,
+        "review": 0.6,
+        "pilot": 0.5,
+        "traditional": 0.3,
+    },
+    # Products with a serving above a nutrient's upper limit are scored down by this factor.
+    "DOSE_PENALTY": 0.85,
+    # Characters of context searched for a supporting mention of an ambiguous abbreviation.
+    "CONTEXT_WINDOW": 400,
+    "DISCLAIMER": DISCLAIMER,
+    "UTM_SOURCE": "recommender",
+    "UTM_MEDIUM": "widget",
+    # Seconds a rendered list stays in the cache (it is also invalidated on refresh).
+    "CACHE_TIMEOUT": 60 * 60,
+}
+
+
+class RecommenderSettings:
+    """Attribute access to `settings.RECOMMENDER` with DEFAULTS filled in."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown recommender setting: {name}")
+        if name not in self._cache:
+            user = getattr(settings, "RECOMMENDER", {}) or {}
+            self._cache[name] = user.get(name, DEFAULTS[name])
+        return self._cache[name]
+
+    def reload(self) -> None:
+        """Forget cached values; called when Django's settings change (tests)."""
+        self._cache.clear()
+
+
+recommender_settings = RecommenderSettings()
+
+
+@receiver(setting_changed)
+def _reload_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "RECOMMENDER":
+        recommender_settings.reload()
+
+
+def product_model_label() -> str:
+    """The host product model label, used by migrations and ForeignKeys."""
+    label = (getattr(settings, "RECOMMENDER", {}) or {}).get("PRODUCT_MODEL")
+    return str(label or "")
+
+
+def adapter_class() -> type:
+    """The configured ProductAdapter class."""
+    return import_string(recommender_settings.PRODUCT_ADAPTER)

@@ -1,0 +1,241 @@
+"""The plugin's data: taxonomy, product and page tags, rules and precomputed lists.
+
+The host's product model is reached only through `RECOMMENDER["PRODUCT_MODEL"]`; no shopper
+profile is ever stored.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from recommender.conf import product_model_label
+
+UNIT_RANGE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+class Tag(models.Model):
+    """A mineral-relevance tag: a nutrient, one of its forms, a condition, a symptom or a product line."""
+
+    class Kind(models.TextChoices):
+        NUTRIENT = "nutrient", "Nutrient"
+        FORM = "form", "Form"
+        CONDITION = "condition", "Condition"
+        SYMPTOM = "symptom", "Symptom"
+        PRODUCT_LINE = "product-line", "Product line"
+
+    class CautionLevel(models.TextChoices):
+        NONE = "", "None"
+        NOTE = "note", "Shown with the product"
+        GUARD = "guard", "Shown, and never ranked first unless pinned"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NUTRIENT)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=8, blank=True, help_text="Unit of the intake values: mg or mcg.")
+    reference_intake = models.FloatField(null=True, blank=True, help_text="Adult RDA or AI, in `unit`.")
+    upper_limit = models.FloatField(
+        null=True, blank=True, help_text="Daily upper limit for supplemental intake, in `unit`."
+    )
+    iu_per_unit = models.FloatField(null=True, blank=True, help_text="International units per `unit`.")
+    caution = models.TextField(blank=True)
+    caution_level = models.CharField(max_length=8, choices=CautionLevel.choices, default=CautionLevel.NONE, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Synonym(models.Model):
+    """A surface form of a tag in text; "Mg" is case-sensitive, "RLS" needs a supporting mention."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="synonyms")
+    text = models.CharField(max_length=120)
+    case_sensitive = models.BooleanField(default=False)
+    needs_context = models.BooleanField(default=False, help_text="Counts only when another synonym of the tag is near.")
+
+    class Meta:
+        ordering = ["tag", "text"]
+        constraints = [models.UniqueConstraint(fields=["tag", "text"], name="uniq_synonym_per_tag")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TagRelation(models.Model):
+    """Condition -> nutrient link with its strength and evidence: what lets a page reach a nutrient."""
+
+    class Grade(models.TextChoices):
+        GUIDELINE = "guideline", "Clinical practice guideline"
+        RCT = "rct", "Randomised controlled trials"
+        REVIEW = "review", "Review of studies"
+        PILOT = "pilot", "Early, limited research"
+        TRADITIONAL = "traditional", "Traditional use, little research"
+
+    source = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="relations_out")
+    target = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="relations_in")
+    strength = models.FloatField(validators=UNIT_RANGE)
+    grade = models.CharField(max_length=12, choices=Grade.choices)
+    citations = models.JSONField(default=list, blank=True, help_text="DOIs.")
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["source", "-strength"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="uniq_tag_relation"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="relation_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.slug} -> {self.target.slug} ({self.grade})"
+
+
+class ProductTag(models.Model):
+    """A product's relevance to a tag; only approved rows score."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        FACTS = "supplement-facts", "Supplement facts"
+        TEXT = "text", "Product text"
+        IMPORT = "import", "Import"
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="recommender_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="product_tags")
+    relevance = models.FloatField(default=1.0, validators=UNIT_RANGE)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "-relevance"]
+        constraints = [models.UniqueConstraint(fields=["product", "tag", "source"], name="uniq_product_tag_source")]
+        indexes = [models.Index(fields=["status", "tag"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} ~ {self.tag.slug} ({self.relevance:.2f}, {self.status})"
+
+
+class ContentPage(models.Model):
+    """A page shoppers read: the store's own article or an external URL."""
+
+    class Source(models.TextChoices):
+        LOCAL = "local", "Local article"
+        EXTERNAL = "external", "External URL"
+
+    slug = models.SlugField(max_length=200, unique=True)
+    url = models.CharField(max_length=500, unique=True, help_text="Canonical URL or site path.")
+    title = models.CharField(max_length=300)
+    text = models.TextField(blank=True, help_text="Plain text, sanitised.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)
+    published = models.BooleanField(default=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PageTag(models.Model):
+    """A tag found on (or set by hand for) a page; a manual row is never overwritten by extraction."""
+
+    class Source(models.TextChoices):
+        EXTRACTED = "extracted", "Extracted"
+        MANUAL = "manual", "Manual"
+
+    page = models.ForeignKey(ContentPage, on_delete=models.CASCADE, related_name="page_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="page_tags")
+    weight = models.FloatField(help_text="Negative when the page speaks against the tag.")
+    mentions = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.EXTRACTED)
+
+    class Meta:
+        ordering = ["page", "-weight"]
+        constraints = [models.UniqueConstraint(fields=["page", "tag"], name="uniq_page_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.page.slug} ~ {self.tag.slug} ({self.weight:.2f})"
+
+
+class Placement(models.Model):
+    """A marketing rule: pin, boost, bury or exclude a product on one page or on every page with a tag."""
+
+    class Action(models.TextChoices):
+        PIN = "pin", "Pin at position"
+        BOOST = "boost", "Boost by factor"
+        BURY = "bury", "Bury"
+        EXCLUDE = "exclude", "Exclude"
+
+    page = models.ForeignKey(ContentPage, null=True, blank=True, on_delete=models.CASCADE, related_name="placements")
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="placements")
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1-based, for pins.")
+    factor = models.FloatField(default=1.0, help_text="Score multiplier, for boosts.")
+    campaign = models.CharField(max_length=100, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["page", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.product} on {self.page or self.tag}"
+
+
+class Recommendation(models.Model):
+    """One row of a page's precomputed list; a page's rows are replaced in one transaction."""
+
+    page = models.ForeignKey(ContentPage, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    cautions = models.JSONField(default=list)
+    link_params = models.JSONField(default=dict, help_text="UTM parameters for the link.")
+    generation = models.PositiveIntegerField(default=1)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["page", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "rank"], name="uniq_recommendation_rank"),
+            models.UniqueConstraint(fields=["page", "product"], name="uniq_recommendation_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page.slug} #{self.rank}: {self.product}"
+
+
+class PageState(models.Model):
+    """Per-page bookkeeping for the list: its generation and when it was computed (even when empty)."""
+
+    page = models.OneToOneField(ContentPage, on_delete=models.CASCADE, related_name="state")
+    generation = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.page.slug} gen {self.generation}"

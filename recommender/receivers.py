@@ -1,0 +1,58 @@
+"""Signal handlers: each only announces a change; refreshes run after commit in tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from recommender import dirty
+from recommender.conf import product_model_label
+from recommender.models import ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
+
+ANALYSIS_FIELDS = frozenset({"content_hash", "analysed_at"})
+
+
+@receiver([post_save, post_delete], sender=ProductTag)
+def product_tag_changed(sender: Any, instance: ProductTag, **kwargs: Any) -> None:
+    dirty.products_changed([instance.product_id])
+
+
+@receiver(post_save, sender=ContentPage)
+def page_changed(sender: Any, instance: ContentPage, update_fields: Any = None, **kwargs: Any) -> None:
+    # Storing the analysis result is not a change of the page itself.
+    if not (update_fields and set(update_fields) <= ANALYSIS_FIELDS):
+        dirty.pages_changed([instance.pk])
+
+
+@receiver([post_save, post_delete], sender=PageTag)
+def page_tag_changed(sender: Any, instance: PageTag, **kwargs: Any) -> None:
+    if instance.source == PageTag.Source.MANUAL:
+        dirty.pages_changed([instance.page_id])
+
+
+@receiver([post_save, post_delete], sender=Placement)
+def placement_changed(sender: Any, instance: Placement, **kwargs: Any) -> None:
+    if instance.page_id:
+        dirty.pages_changed([instance.page_id])
+    else:
+        dirty.pages_changed(PageTag.objects.filter(tag_id=instance.tag_id).values_list("page_id", flat=True))
+
+
+@receiver([post_save, post_delete], sender=TagRelation)
+@receiver([post_save, post_delete], sender=Tag)
+@receiver([post_save, post_delete], sender=Synonym)
+def taxonomy_changed(sender: Any, **kwargs: Any) -> None:
+    dirty.everything_changed()
+
+
+def product_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    dirty.products_changed([instance.pk])
+
+
+def connect_product_signals() -> None:
+    """Listen to the host's product model, whatever it is."""
+    model = apps.get_model(product_model_label())
+    post_save.connect(product_changed, sender=model, dispatch_uid="recommender-product-saved")

@@ -1,0 +1,75 @@
+"""Reasons a shopper can read: which tags made a product relevant, with their evidence.
+
+Wording describes the article ("Magnesium is discussed in this article"), never what a product
+does for a disease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from recommender.scoring.space import Relation, TagSpace
+
+GRADE_WORDS = {
+    "guideline": "addressed in a clinical practice guideline",
+    "rct": "studied in randomised controlled trials",
+    "review": "summarised in reviews with mixed results",
+    "pilot": "early, limited research",
+    "traditional": "traditional use, little research",
+}
+
+
+def best_relation(space: TagSpace, page_weights: Mapping[str, float], slug: str) -> Relation | None:
+    """The relation from the page's main topic to this tag (or its parent): page weight x strength."""
+    targets = set(space.ancestors(slug))
+    candidates = [r for r in space.relations if r.target in targets and page_weights.get(r.source, 0.0) > 0]
+    return max(candidates, key=lambda r: (page_weights[r.source] * r.strength, r.source), default=None)
+
+
+def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, rel: Relation | None) -> str:
+    """One plain sentence about the article, not about the product's effect."""
+    name = space.info(slug).name
+    if rel is None:
+        return f"{name} is discussed in this article."
+    if page_weights.get(slug, 0.0) > 0:
+        return f"{name} is discussed in this article (evidence: {GRADE_WORDS[rel.grade]})."
+    topic = space.info(rel.source).name
+    return f"This article discusses {topic.lower()}; research on {name.lower()} there is {GRADE_WORDS[rel.grade]}."
+
+
+def explain(
+    space: TagSpace,
+    page_weights: Mapping[str, float],
+    page: NDArray[np.float32],
+    product: NDArray[np.float32],
+    *,
+    top: int = 3,
+) -> list[dict[str, Any]]:
+    """The top contributing tags with their share of the score and the evidence behind them."""
+    contributions = page * product
+    total = float(contributions[contributions > 0].sum())
+    if total <= 0:
+        return []
+    reasons = []
+    for i in np.argsort(-contributions, kind="stable")[:top].tolist():
+        share = float(contributions[i]) / total
+        if share < 0.05:
+            break
+        slug = space.tags[i].slug
+        rel = best_relation(space, page_weights, slug)
+        reasons.append(
+            {
+                "tag": slug,
+                "label": reason_label(space, page_weights, slug, rel),
+                "weight": round(share, 3),
+                "evidence": {
+                    "grade": rel.grade if rel else None,
+                    "citations": list(rel.citations) if rel else [],
+                },
+            }
+        )
+    return reasons

@@ -1,0 +1,100 @@
+"""The tag space: one index per tag and the expansion matrix that spreads weight along the graph.
+
+A form passes weight to its nutrient (magnesium-glycinate -> magnesium); a condition passes weight
+to its related nutrients at strength x evidence weight (restless-legs-syndrome -> magnesium).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """What scoring and explanations need to know about one tag."""
+
+    slug: str
+    name: str
+    kind: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A condition -> nutrient edge with its evidence."""
+
+    source: str
+    target: str
+    strength: float
+    grade: str
+    citations: tuple[str, ...] = ()
+
+
+@dataclass
+class TagSpace:
+    """Tags in a fixed order, with the expansion matrix E (row vector v -> v @ E)."""
+
+    tags: list[TagInfo]
+    relations: list[Relation]
+    expansion: NDArray[np.float32]
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {t.slug: i for i, t in enumerate(self.tags)}
+
+    @property
+    def size(self) -> int:
+        return len(self.tags)
+
+    def info(self, slug: str) -> TagInfo:
+        return self.tags[self.index[slug]]
+
+    def vector(self, weights: Mapping[str, float]) -> NDArray[np.float32]:
+        """A dense vector from tag weights; unknown tags are ignored."""
+        v = np.zeros(self.size, dtype=np.float32)
+        for slug, w in weights.items():
+            i = self.index.get(slug)
+            if i is not None:
+                v[i] = w
+        return v
+
+    def expand(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Spread weight along forms and relations; works on one vector or a matrix of rows."""
+        return np.asarray(vectors @ self.expansion, dtype=np.float32)
+
+    def ancestors(self, slug: str) -> list[str]:
+        """The tag and its parents, nearest first."""
+        chain, seen = [], set()
+        current: str | None = slug
+        while current and current in self.index and current not in seen:
+            seen.add(current)
+            chain.append(current)
+            current = self.info(current).parent
+        return chain
+
+
+def build_space(
+    tags: Iterable[TagInfo],
+    relations: Iterable[Relation],
+    *,
+    parent_weight: float,
+    evidence_weights: Mapping[str, float],
+    relation_weight: float = 1.0,
+) -> TagSpace:
+    """Order tags by slug and build E = I + parent edges + evidence-weighted relations."""
+    ordered = sorted(tags, key=lambda t: t.slug)
+    rels = list(relations)
+    space = TagSpace(ordered, rels, np.eye(len(ordered), dtype=np.float32))
+    for tag in ordered:
+        for depth, ancestor in enumerate(space.ancestors(tag.slug)[1:], start=1):
+            space.expansion[space.index[tag.slug], space.index[ancestor]] = parent_weight**depth
+    for rel in rels:
+        if rel.source in space.index and rel.target in space.index:
+            weight = relation_weight * rel.strength * evidence_weights.get(rel.grade, 0.0)
+            i, j = space.index[rel.source], space.index[rel.target]
+            space.expansion[i, j] = max(space.expansion[i, j], weight)
+    return space

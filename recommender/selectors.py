@@ -1,0 +1,148 @@
+"""Reads: the recommendation list for a page, from the cache, the table, or computed on request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from recommender.adapters import get_adapter
+from recommender.conf import recommender_settings
+from recommender.models import ContentPage, PageState, ProductTag, Recommendation
+from recommender.services.engine import Item, engine_build
+from recommender.services.refresh import cache_key, page_compute
+
+
+def clamp_limit(limit: Any) -> int:
+    """A list length between 1 and MAX_LIMIT; DEFAULT when missing."""
+    try:
+        value = int(limit) if limit not in (None, "") else recommender_settings.LIMIT
+    except (TypeError, ValueError):
+        value = recommender_settings.LIMIT
+    return max(1, min(value, recommender_settings.MAX_LIMIT))
+
+
+def product_tag_slugs(product_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Approved tag slugs per product, parents included (a glycinate lists magnesium too)."""
+    rows = ProductTag.objects.filter(product_id__in=list(product_ids), status=ProductTag.Status.APPROVED)
+    slugs: dict[int, set[str]] = defaultdict(set)
+    for product_id, slug, parent in rows.values_list("product_id", "tag__slug", "tag__parent__slug"):
+        slugs[product_id].update(s for s in (slug, parent) if s)
+    return {pid: sorted(s) for pid, s in slugs.items()}
+
+
+def product_payload(product: Any, tags: Sequence[str]) -> dict[str, Any]:
+    """The product part of a list item (DESIGN.md section 7)."""
+    adapter = get_adapter()
+    price = adapter.price(product)
+    return {
+        "id": product.pk,
+        "sku": adapter.sku(product),
+        "name": adapter.name(product),
+        "brand": adapter.brand(product),
+        "url": adapter.url(product),
+        "image_url": adapter.image_url(product),
+        "price": None if price is None else f"{price:.2f}",
+        "currency": adapter.currency(product),
+        "in_stock": adapter.in_stock(product),
+        "tags": list(tags),
+    }
+
+
+def with_params(url: str, params: dict[str, str]) -> str:
+    """The product url with UTM parameters appended."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    if not query:
+        return url
+    return f"{url}{'&' if urlsplit(url).query else '?'}{query}"
+
+
+def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
+    """Render computed or stored items with their products."""
+    products = get_adapter().for_ids(i.product_id for i in items)
+    tags = product_tag_slugs(products)
+    rendered = []
+    for item in items:
+        product = products.get(item.product_id)
+        if product is None:
+            continue
+        data = product_payload(product, tags.get(product.pk, []))
+        rendered.append(
+            {
+                "rank": item.rank,
+                "score": item.score,
+                "product": data,
+                "reasons": item.reasons,
+                "cautions": item.cautions,
+                "link": with_params(data["url"], item.link_params),
+            }
+        )
+    return rendered
+
+
+def list_payload(page: dict[str, Any], items: Sequence[Item], generated_at: Any) -> dict[str, Any]:
+    """A recommendation list: page, time, disclaimer, items."""
+    return {
+        "page": page,
+        "generated_at": generated_at.isoformat() if generated_at else None,
+        "disclaimer": recommender_settings.DISCLAIMER,
+        "items": items_payload(items),
+    }
+
+
+def page_ref(page: ContentPage) -> dict[str, Any]:
+    return {"slug": page.slug, "title": page.title, "url": page.url}
+
+
+def stored_items(page: ContentPage) -> list[Item]:
+    rows = Recommendation.objects.filter(page=page).order_by("rank")
+    return [Item(r.product_id, r.rank, r.score, r.reasons, r.cautions, r.link_params) for r in rows]
+
+
+def page_list(page: ContentPage) -> dict[str, Any]:
+    """The full stored list for a page, cached; computed on request if the page has none yet."""
+    key = cache_key(page.slug)
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
+    state = PageState.objects.filter(page=page).first()
+    if state is None or state.computed_at is None:
+        from recommender.tasks import refresh_page
+
+        items = page_compute(page=page, engine=engine_build())
+        refresh_page.delay_on_commit(page.pk)
+        return list_payload(page_ref(page), items, timezone.now())
+    payload = list_payload(page_ref(page), stored_items(page), state.computed_at)
+    cache.set(key, payload, recommender_settings.CACHE_TIMEOUT)
+    return payload
+
+
+def recommendations_for_page(*, page: ContentPage, limit: Any = None) -> dict[str, Any]:
+    """The recommendation list for a page, at most `limit` items (DEFAULT when None)."""
+    payload = page_list(page)
+    return {**payload, "items": payload["items"][: clamp_limit(limit)]}
+
+
+def page_by_url(url: str) -> ContentPage | None:
+    """Find a page by canonical url, or by its path for the store's own pages."""
+    page = ContentPage.objects.filter(url=url).first()
+    if page is None:
+        path = urlsplit(url).path
+        page = ContentPage.objects.filter(url=path).first() if path else None
+    return page
+
+
+def recommendations_for_text(*, title: str, text: str, limit: Any = None) -> dict[str, Any]:
+    """What a page with this text would show; writes nothing."""
+    from recommender.services.pages import page_extract
+    from recommender.text.clean import plain_text
+
+    engine = engine_build()
+    found = page_extract(engine.lexicon, title=plain_text(title), text=plain_text(text))
+    weights = {slug: tw.weight for slug, tw in found.items()}
+    items = engine.compute(weights, limit=clamp_limit(limit), campaign="preview")
+    return list_payload({"slug": None, "title": title, "url": None}, items, timezone.now())

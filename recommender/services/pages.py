@@ -1,0 +1,74 @@
+"""Writes to content pages: register or update a page, and analyse its text into page tags."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from recommender.conf import recommender_settings
+from recommender.models import ContentPage, PageTag, Tag
+from recommender.text.clean import plain_text
+from recommender.text.extract import TagWeight, extract_tags
+from recommender.text.lexicon import Lexicon
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+@transaction.atomic
+def page_upsert(
+    *,
+    url: str,
+    title: str,
+    text: str,
+    slug: str = "",
+    source: str = ContentPage.Source.LOCAL,
+    published: bool = True,
+) -> ContentPage:
+    """Create or update the page with this canonical url; the text is stored as sanitised plain text."""
+    clean = plain_text(text)
+    page = ContentPage.objects.filter(url=url).first() or ContentPage(url=url)
+    page.slug = page.slug or slug or slugify(title)[:200]
+    page.title, page.text, page.source, page.published = plain_text(title), clean, source, published
+    page.save()
+    return page
+
+
+def page_extract(lexicon: Lexicon, *, title: str, text: str) -> dict[str, TagWeight]:
+    """Tag weights for any title and text (no database writes)."""
+    return extract_tags(
+        lexicon,
+        title=title,
+        text=text,
+        title_weight=recommender_settings.TITLE_WEIGHT,
+        context_window=recommender_settings.CONTEXT_WINDOW,
+    )
+
+
+@transaction.atomic
+def page_analyse(*, page: ContentPage, lexicon: Lexicon, force: bool = False) -> bool:
+    """Store extracted page tags when the text changed; manual rows are left alone. True if it ran."""
+    digest = content_hash(page.title, page.text)
+    if not force and page.content_hash == digest and page.analysed_at:
+        return False
+    weights = page_extract(lexicon, title=page.title, text=page.text)
+    tags = {t.slug: t for t in Tag.objects.filter(slug__in=weights)}
+    manual = set(page.page_tags.filter(source=PageTag.Source.MANUAL).values_list("tag__slug", flat=True))
+    page.page_tags.filter(source=PageTag.Source.EXTRACTED).delete()
+    PageTag.objects.bulk_create(
+        PageTag(page=page, tag=tags[slug], weight=tw.weight, mentions=tw.mentions)
+        for slug, tw in weights.items()
+        if slug in tags and slug not in manual
+    )
+    page.content_hash, page.analysed_at = digest, timezone.now()
+    page.save(update_fields=["content_hash", "analysed_at"])
+    return True
+
+
+def page_weights(page: ContentPage) -> dict[str, float]:
+    """The page's stored tag weights (manual rows included)."""
+    return dict(page.page_tags.values_list("tag__slug", "weight"))

@@ -1,0 +1,64 @@
+"""Load and read the taxonomy: tags, synonyms, relations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from recommender.models import Synonym, Tag, TagRelation
+from recommender.text.lexicon import Lexicon, SynonymEntry, compile_lexicon
+
+TAG_FIELDS = ("name", "kind", "description", "unit", "reference_intake", "upper_limit", "iu_per_unit", "caution")
+
+
+@transaction.atomic
+def taxonomy_load(*, data: dict[str, Any]) -> tuple[int, int]:
+    """Create or update tags, synonyms and relations from a dict (fixtures/taxonomy.json); idempotent."""
+    for item in data.get("tags", []):
+        defaults = {f: item.get(f) for f in TAG_FIELDS if f in item}
+        for f in ("description", "unit", "caution"):
+            defaults[f] = defaults.get(f) or ""
+        defaults["caution_level"] = item.get("caution_level") or ""
+        defaults["parent"] = Tag.objects.get(slug=item["parent"]) if item.get("parent") else None
+        tag, _ = Tag.objects.update_or_create(slug=item["slug"], defaults=defaults)
+        for syn in item.get("synonyms", []):
+            Synonym.objects.update_or_create(
+                tag=tag,
+                text=syn["text"],
+                defaults={
+                    "case_sensitive": bool(syn.get("case_sensitive", False)),
+                    "needs_context": bool(syn.get("needs_context", False)),
+                },
+            )
+    for rel in data.get("relations", []):
+        TagRelation.objects.update_or_create(
+            source=Tag.objects.get(slug=rel["source"]),
+            target=Tag.objects.get(slug=rel["target"]),
+            defaults={
+                "strength": rel["strength"],
+                "grade": rel["grade"],
+                "citations": list(rel.get("citations", [])),
+                "summary": rel.get("summary", ""),
+            },
+        )
+    return len(data.get("tags", [])), len(data.get("relations", []))
+
+
+def lexicon_build() -> Lexicon:
+    """The matcher for the current taxonomy: every tag's name plus its synonyms."""
+    entries = [SynonymEntry(text, slug) for slug, text in Tag.objects.values_list("slug", "name")]
+    entries += [
+        SynonymEntry(s.text, s.tag.slug, s.case_sensitive, s.needs_context)
+        for s in Synonym.objects.select_related("tag")
+    ]
+    return compile_lexicon(entries)
+
+
+def tag_for_code(code: str) -> Tag | None:
+    """The tag a supplement-facts nutrient code names, by slug or by synonym."""
+    tag = Tag.objects.filter(slug=code).first()
+    if tag:
+        return tag
+    synonym = Synonym.objects.filter(text__iexact=code.replace("-", " ")).select_related("tag").first()
+    return synonym.tag if synonym else None

@@ -1,0 +1,41 @@
+"""Celery tasks: take ids, call one service, retry with a bound. No business logic here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from recommender.services.refresh import page_refresh, pages_affected_by_products, pages_refresh
+
+RETRY = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
+
+
+@shared_task(**RETRY)
+def refresh_page(page_id: int) -> int:
+    """Recompute one page's list."""
+    return page_refresh(page_id=page_id)
+
+
+@shared_task(**RETRY)
+def refresh_pages(page_ids: list[int]) -> int:
+    """Recompute these pages against one catalog snapshot."""
+    return pages_refresh(page_ids=page_ids).pages
+
+
+@shared_task(**RETRY)
+def refresh_for_products(product_ids: list[int]) -> int:
+    """Recompute the pages these products can appear on."""
+    return pages_refresh(page_ids=pages_affected_by_products(product_ids)).pages
+
+
+@shared_task(**RETRY)
+def refresh_all_pages() -> int:
+    """Periodic full refresh: repairs anything an incremental refresh missed."""
+    return pages_refresh().pages

@@ -1,0 +1,44 @@
+"""Turn HTML or Markdown into plain text that the matcher can read.
+
+Pure functions: no ORM, no settings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+_QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"(^|\s)[#>*_`~]+|[*_`~]+(?=\s|$|[.,;:!?])", re.MULTILINE)
+_BLOCK_TAGS = re.compile(r"</?(p|div|br|li|h[1-6]|tr|section|article|ul|ol|table)\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\f\v]+")
+
+
+def normalise(text: str) -> str:
+    """NFKC (µ -> μ, ligatures), one kind of dash and quote, so synonyms match every spelling."""
+    return unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES)
+
+
+def html_to_text(markup: str) -> str:
+    """Strip every tag (script and style with their content), keeping block breaks as newlines."""
+    with_breaks = _BLOCK_TAGS.sub("\n", markup)
+    stripped = nh3.clean(with_breaks, tags=set(), clean_content_tags={"script", "style"})
+    return html.unescape(stripped)
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Drop Markdown link targets and emphasis marks, keep the words."""
+    return _MD_MARKS.sub(r"\1", _MD_LINK.sub(r"\1", markdown))
+
+
+def plain_text(source: str) -> str:
+    """Plain, normalised text from HTML, Markdown or text."""
+    text = html_to_text(source) if "<" in source and ">" in source else source
+    text = markdown_to_text(text)
+    lines = (_SPACES.sub(" ", line).strip() for line in normalise(text).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,84 @@
+"""One compiled matcher over every tag's synonyms.
+
+Case-insensitive synonyms share one pattern, case-sensitive ones ("Mg", not "mg") another; both
+are alternations ordered longest first, so "magnesium citrate" wins over "magnesium".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from recommender.text.clean import normalise
+
+
+@dataclass(frozen=True)
+class SynonymEntry:
+    """A surface form of a tag."""
+
+    text: str
+    tag: str
+    case_sensitive: bool = False
+    needs_context: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """A synonym found in text."""
+
+    tag: str
+    start: int
+    end: int
+    needs_context: bool
+
+
+@dataclass
+class Lexicon:
+    """Compiled patterns plus the surface-form -> entry maps they resolve through."""
+
+    insensitive: re.Pattern[str] | None
+    sensitive: re.Pattern[str] | None
+    by_lower: dict[str, SynonymEntry] = field(default_factory=dict)
+    by_exact: dict[str, SynonymEntry] = field(default_factory=dict)
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        """Every synonym occurrence in `text` (already normalised), in no particular order."""
+        for pattern, lookup, key in (
+            (self.insensitive, self.by_lower, str.lower),
+            (self.sensitive, self.by_exact, str),
+        ):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(text):
+                entry = lookup[key(m.group(0))]
+                yield Match(entry.tag, m.start(), m.end(), entry.needs_context)
+
+
+def _pattern(words: Iterable[str], flags: int) -> re.Pattern[str] | None:
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    if not ordered:
+        return None
+    body = "|".join(re.escape(w) for w in ordered)
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", flags)
+
+
+def compile_lexicon(entries: Iterable[SynonymEntry]) -> Lexicon:
+    """Build the matcher once for a taxonomy; reuse it for every page."""
+    by_lower: dict[str, SynonymEntry] = {}
+    by_exact: dict[str, SynonymEntry] = {}
+    for entry in entries:
+        text = normalise(entry.text).strip()
+        if not text:
+            continue
+        entry = SynonymEntry(text, entry.tag, entry.case_sensitive, entry.needs_context)
+        if entry.case_sensitive:
+            by_exact.setdefault(text, entry)
+        else:
+            by_lower.setdefault(text.lower(), entry)
+    return Lexicon(
+        insensitive=_pattern(by_lower, re.IGNORECASE),
+        sensitive=_pattern(by_exact, 0),
+        by_lower=by_lower,
+        by_exact=by_exact,
+    )

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from shop.catalog.models import Brand, NutrientAmount, Product
+
+
+class NutrientAmountInline(admin.TabularInline):
+    model = NutrientAmount
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "sku", "brand", "price", "in_stock", "active"]
+    list_filter = ["in_stock", "active", "brand"]
+    search_fields = ["name", "sku", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [NutrientAmountInline]
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

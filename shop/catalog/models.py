@@ -1,0 +1,66 @@
+"""Products, brands and supplement facts of the demo store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=140, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    in_stock = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    url = models.URLField(blank=True, help_text="External product URL; the store's own page when empty.")
+    image_url = models.CharField(max_length=500, blank=True)
+    serving_size = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product-detail", kwargs={"slug": self.slug})
+
+
+class NutrientAmount(models.Model):
+    """One line of a product's supplement facts, per serving."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="nutrients")
+    code = models.SlugField(max_length=60, help_text="Nutrient code, e.g. magnesium, vitamin-d.")
+    amount = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
+    unit = models.CharField(max_length=10)
+    form = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["product", "id"]
+        constraints = [models.UniqueConstraint(fields=["product", "code"], name="uniq_nutrient_per_product")]
+
+    def __str__(self) -> str:
+        form = f" {self.form}" if self.form else ""
+        return f"{self.code} {self.amount.normalize()} {self.unit}{form}"
