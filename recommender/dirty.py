@@ -10,12 +10,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from typing import Any
+
+from django.db import transaction
 
 _local = threading.local()
 
 
 def _batch() -> dict[str, set[int]] | None:
     return getattr(_local, "batch", None)
+
+
+def enqueue_on_commit(task: Any, *args: Any) -> None:
+    """`task.delay(*args)` once the current transaction commits (at once outside one).
+
+    Plain `on_commit` rather than Celery's `delay_on_commit`, which exists only when the host's
+    Celery app uses Django's task class.
+    """
+    transaction.on_commit(partial(task.delay, *args))
 
 
 def products_changed(product_ids: Iterable[int]) -> None:
@@ -27,7 +40,7 @@ def products_changed(product_ids: Iterable[int]) -> None:
     elif ids:
         from recommender.tasks import refresh_for_products
 
-        refresh_for_products.delay_on_commit(ids)
+        enqueue_on_commit(refresh_for_products, ids)
 
 
 def pages_changed(page_ids: Iterable[int]) -> None:
@@ -39,7 +52,7 @@ def pages_changed(page_ids: Iterable[int]) -> None:
     elif ids:
         from recommender.tasks import refresh_pages
 
-        refresh_pages.delay_on_commit(ids)
+        enqueue_on_commit(refresh_pages, ids)
 
 
 def everything_changed() -> None:
@@ -50,7 +63,7 @@ def everything_changed() -> None:
     else:
         from recommender.tasks import refresh_all_pages
 
-        refresh_all_pages.delay_on_commit()
+        enqueue_on_commit(refresh_all_pages)
 
 
 @contextmanager

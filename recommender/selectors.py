@@ -111,10 +111,11 @@ def page_list(page: ContentPage) -> dict[str, Any]:
         return dict(cached)
     state = PageState.objects.filter(page=page).first()
     if state is None or state.computed_at is None:
+        from recommender.dirty import enqueue_on_commit
         from recommender.tasks import refresh_page
 
         items = page_compute(page=page, engine=engine_build())
-        refresh_page.delay_on_commit(page.pk)
+        enqueue_on_commit(refresh_page, page.pk)
         return list_payload(page_ref(page), items, timezone.now())
     payload = list_payload(page_ref(page), stored_items(page), state.computed_at)
     cache.set(key, payload, recommender_settings.CACHE_TIMEOUT)

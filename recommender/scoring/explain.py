@@ -38,7 +38,7 @@ def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, 
     if page_weights.get(slug, 0.0) > 0:
         return f"{name} is discussed in this article (evidence: {GRADE_WORDS[rel.grade]})."
     topic = space.info(rel.source).name
-    return f"This article discusses {topic.lower()}; research on {name.lower()} there is {GRADE_WORDS[rel.grade]}."
+    return f"This article discusses {topic.lower()}; sources link it with {name.lower()} (evidence: {GRADE_WORDS[rel.grade]})."
 
 
 def explain(
@@ -54,12 +54,17 @@ def explain(
     total = float(contributions[contributions > 0].sum())
     if total <= 0:
         return []
-    reasons = []
-    for i in np.argsort(-contributions, kind="stable")[:top].tolist():
+    reasons: list[dict[str, Any]] = []
+    covered: set[str] = set()
+    for i in np.argsort(-contributions, kind="stable").tolist():
         share = float(contributions[i]) / total
-        if share < 0.05:
+        if share < 0.05 or len(reasons) >= top:
             break
         slug = space.tags[i].slug
+        family = set(space.ancestors(slug))
+        if family & covered:
+            continue  # "magnesium citrate" adds nothing a shopper needs after "magnesium"
+        covered |= family
         rel = best_relation(space, page_weights, slug)
         reasons.append(
             {

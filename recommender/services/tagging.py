@@ -10,6 +10,7 @@ from django.db import transaction
 
 from recommender.adapters import NutrientFact, get_adapter
 from recommender.conf import recommender_settings
+from recommender.dirty import refresh_batch
 from recommender.models import ProductTag, Synonym, Tag
 from recommender.scoring.facts import centrality
 from recommender.units import convert
@@ -75,15 +76,16 @@ def product_facts_tags_sync(*, product: Any) -> list[str]:
                 wanted[f.form.pk] = relevance[f.tag.slug]
     status = ProductTag.Status.APPROVED if recommender_settings.AUTO_APPROVE_FACTS else ProductTag.Status.SUGGESTED
     existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.FACTS)
-    existing.exclude(tag_id__in=wanted).delete()
     rejected = set(existing.filter(status=ProductTag.Status.REJECTED).values_list("tag_id", flat=True))
-    for tag_id, value in wanted.items():
-        ProductTag.objects.update_or_create(
-            product=product,
-            tag_id=tag_id,
-            source=ProductTag.Source.FACTS,
-            defaults={"relevance": value, "status": ProductTag.Status.REJECTED if tag_id in rejected else status},
-        )
+    with refresh_batch():
+        existing.exclude(tag_id__in=wanted).delete()
+        for tag_id, value in wanted.items():
+            ProductTag.objects.update_or_create(
+                product=product,
+                tag_id=tag_id,
+                source=ProductTag.Source.FACTS,
+                defaults={"relevance": value, "status": ProductTag.Status.REJECTED if tag_id in rejected else status},
+            )
     return unknown
 
 
@@ -97,18 +99,19 @@ def product_tags_set(
 ) -> list[ProductTag]:
     """Replace the product's tags of one source (manual by default) with these, approved."""
     wanted = {tag.pk: (tag, relevance) for tag, relevance in tags}
-    ProductTag.objects.filter(product=product, source=source).exclude(tag_id__in=wanted).delete()
     rows = []
-    for tag, relevance in wanted.values():
-        row, _ = ProductTag.objects.update_or_create(
-            product=product,
-            tag=tag,
-            source=source,
-            defaults={
-                "relevance": relevance,
-                "status": ProductTag.Status.APPROVED,
-                "created_by": user if getattr(user, "is_authenticated", False) else None,
-            },
-        )
-        rows.append(row)
+    with refresh_batch():
+        ProductTag.objects.filter(product=product, source=source).exclude(tag_id__in=wanted).delete()
+        for tag, relevance in wanted.values():
+            row, _ = ProductTag.objects.update_or_create(
+                product=product,
+                tag=tag,
+                source=source,
+                defaults={
+                    "relevance": relevance,
+                    "status": ProductTag.Status.APPROVED,
+                    "created_by": user if getattr(user, "is_authenticated", False) else None,
+                },
+            )
+            rows.append(row)
     return rows
