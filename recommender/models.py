@@ -239,3 +239,60 @@ class PageState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page.slug} gen {self.generation}"
+
+
+class RelatedProduct(models.Model):
+    """One row of a product page's "related products" list."""
+
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    related = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    cautions = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["product", "rank"]
+        constraints = [models.UniqueConstraint(fields=["product", "related"], name="uniq_related_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product} #{self.rank}: {self.related}"
+
+
+class RelatedArticle(models.Model):
+    """One row of a product page's "read more" list: a content page that discusses what the product holds."""
+
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(ContentPage, on_delete=models.CASCADE, related_name="related_products")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    link_params = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["product", "rank"]
+        constraints = [models.UniqueConstraint(fields=["product", "page"], name="uniq_related_article")]
+
+    def __str__(self) -> str:
+        return f"{self.product} -> {self.page.slug}"
+
+
+class ArticleLink(models.Model):
+    """Marketing's manual link: pins the product on the page's list and the page on the product's list."""
+
+    page = models.ForeignKey(ContentPage, on_delete=models.CASCADE, related_name="article_links")
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="article_links")
+    position = models.PositiveSmallIntegerField(default=1, help_text="1-based position in both lists.")
+    campaign = models.CharField(max_length=100, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["page", "position"]
+        constraints = [models.UniqueConstraint(fields=["page", "product"], name="uniq_article_link")]
+
+    def __str__(self) -> str:
+        return f"{self.page.slug} <-> {self.product}"

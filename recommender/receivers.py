@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from recommender import dirty
 from recommender.conf import product_model_label
-from recommender.models import ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
+from recommender.models import ArticleLink, ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
 
 ANALYSIS_FIELDS = frozenset({"content_hash", "analysed_at"})
 
@@ -39,6 +39,11 @@ def placement_changed(sender: Any, instance: Placement, **kwargs: Any) -> None:
         dirty.pages_changed([instance.page_id])
     else:
         dirty.pages_changed(PageTag.objects.filter(tag_id=instance.tag_id).values_list("page_id", flat=True))
+
+
+@receiver([post_save, post_delete], sender=ArticleLink)
+def article_link_changed(sender: Any, instance: ArticleLink, **kwargs: Any) -> None:
+    dirty.pages_changed([instance.page_id])
 
 
 @receiver([post_save, post_delete], sender=TagRelation)

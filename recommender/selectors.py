@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ContentPage, PageState, ProductTag, Recommendation
+from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
 from recommender.services.engine import Item, engine_build
 from recommender.services.refresh import cache_key, page_compute
 
@@ -147,3 +147,24 @@ def recommendations_for_text(*, title: str, text: str, limit: Any = None) -> dic
     weights = {slug: tw.weight for slug, tw in found.items()}
     items = engine.compute(weights, limit=clamp_limit(limit), campaign="preview")
     return list_payload({"slug": None, "title": title, "url": None}, items, timezone.now())
+
+
+def related_products_for(*, product: Any, limit: Any = None) -> list[dict[str, Any]]:
+    """Stored related products of a product, in the recommendation-item shape."""
+    rows = RelatedProduct.objects.filter(product_id=product.pk).order_by("rank")[: clamp_limit(limit)]
+    return items_payload([Item(r.related_id, r.rank, r.score, r.reasons, r.cautions, {}) for r in rows])
+
+
+def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, Any]]:
+    """Stored related articles of a product: `[{rank, score, page: {slug, title, url}, reasons, link}]`."""
+    rows = RelatedArticle.objects.filter(product_id=product.pk, page__published=True).select_related("page")
+    return [
+        {
+            "rank": a.rank,
+            "score": a.score,
+            "page": {"slug": a.page.slug, "title": a.page.title, "url": a.page.url},
+            "reasons": a.reasons,
+            "link": with_params(a.page.url, a.link_params),
+        }
+        for a in rows.order_by("rank")[: clamp_limit(limit)]
+    ]

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from recommender.services.refresh import page_refresh, pages_affected_by_products, pages_refresh
+from recommender.services.related import related_refresh
 
 RETRY = {
     "acks_late": True,
@@ -25,17 +26,23 @@ def refresh_page(page_id: int) -> int:
 
 @shared_task(**RETRY)
 def refresh_pages(page_ids: list[int]) -> int:
-    """Recompute these pages against one catalog snapshot."""
-    return pages_refresh(page_ids=page_ids).pages
+    """Recompute these pages, then the product-page lists that show articles."""
+    count = pages_refresh(page_ids=page_ids).pages
+    related_refresh()
+    return count
 
 
 @shared_task(**RETRY)
 def refresh_for_products(product_ids: list[int]) -> int:
-    """Recompute the pages these products can appear on."""
-    return pages_refresh(page_ids=pages_affected_by_products(product_ids)).pages
+    """Recompute the pages these products can appear on, then the product-page lists."""
+    count = pages_refresh(page_ids=pages_affected_by_products(product_ids)).pages
+    related_refresh()
+    return count
 
 
 @shared_task(**RETRY)
 def refresh_all_pages() -> int:
     """Periodic full refresh: repairs anything an incremental refresh missed."""
-    return pages_refresh().pages
+    count = pages_refresh().pages
+    related_refresh()
+    return count

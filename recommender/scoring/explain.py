@@ -41,6 +41,29 @@ def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, 
     return f"This article discusses {topic.lower()}; sources link it with {name.lower()} (evidence: {GRADE_WORDS[rel.grade]})."
 
 
+def top_contributors(
+    space: TagSpace, a: NDArray[np.float32], b: NDArray[np.float32], *, top: int = 3
+) -> list[tuple[str, float]]:
+    """Tags that carry the similarity of two vectors, with their share; one tag per family."""
+    contributions = a * b
+    total = float(contributions[contributions > 0].sum())
+    if total <= 0:
+        return []
+    found: list[tuple[str, float]] = []
+    covered: set[str] = set()
+    for i in np.argsort(-contributions, kind="stable").tolist():
+        share = float(contributions[i]) / total
+        if share < 0.05 or len(found) >= top:
+            break
+        slug = space.tags[i].slug
+        family = set(space.ancestors(slug))
+        if family & covered:
+            continue  # "magnesium citrate" adds nothing a shopper needs after "magnesium"
+        covered |= family
+        found.append((slug, round(share, 3)))
+    return found
+
+
 def explain(
     space: TagSpace,
     page_weights: Mapping[str, float],
@@ -50,27 +73,14 @@ def explain(
     top: int = 3,
 ) -> list[dict[str, Any]]:
     """The top contributing tags with their share of the score and the evidence behind them."""
-    contributions = page * product
-    total = float(contributions[contributions > 0].sum())
-    if total <= 0:
-        return []
-    reasons: list[dict[str, Any]] = []
-    covered: set[str] = set()
-    for i in np.argsort(-contributions, kind="stable").tolist():
-        share = float(contributions[i]) / total
-        if share < 0.05 or len(reasons) >= top:
-            break
-        slug = space.tags[i].slug
-        family = set(space.ancestors(slug))
-        if family & covered:
-            continue  # "magnesium citrate" adds nothing a shopper needs after "magnesium"
-        covered |= family
+    reasons = []
+    for slug, share in top_contributors(space, page, product, top=top):
         rel = best_relation(space, page_weights, slug)
         reasons.append(
             {
                 "tag": slug,
                 "label": reason_label(space, page_weights, slug, rel),
-                "weight": round(share, 3),
+                "weight": share,
                 "evidence": {
                     "grade": rel.grade if rel else None,
                     "citations": list(rel.citations) if rel else [],
@@ -78,3 +88,28 @@ def explain(
             }
         )
     return reasons
+
+
+def shared_label(space: TagSpace, slug: str) -> str:
+    """Why another product is related: what the two share."""
+    info = space.info(slug)
+    if info.kind == "product-line":
+        return f"Also part of the {info.name} range."
+    if info.kind in ("nutrient", "form"):
+        return f"Also contains {info.name.lower()}."
+    return f"Also tagged {info.name.lower()}."
+
+
+def discusses_label(space: TagSpace, slug: str) -> str:
+    """Why an article is related to a product: what it discusses."""
+    return f"Discusses {space.info(slug).name.lower()}."
+
+
+def simple_reasons(
+    space: TagSpace, a: NDArray[np.float32], b: NDArray[np.float32], label: Any, *, top: int = 2
+) -> list[dict[str, Any]]:
+    """Reasons without evidence grades, for product-to-product and product-to-article lists."""
+    return [
+        {"tag": slug, "label": label(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
+        for slug, share in top_contributors(space, a, b, top=top)
+    ]

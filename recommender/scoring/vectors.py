@@ -17,19 +17,38 @@ def normalise_rows(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def page_vector(
-    space: TagSpace, weights: Mapping[str, float], kind_weights: Mapping[str, float] | None = None
+    space: TagSpace,
+    weights: Mapping[str, float],
+    kind_weights: Mapping[str, float] | None = None,
+    topic_kinds: frozenset[str] = frozenset({"condition", "symptom"}),
 ) -> NDArray[np.float32]:
-    """Expanded, normalised page vector; tags the page speaks against contribute nothing."""
+    """Expanded, normalised page vector over what products can carry.
+
+    Tags the page speaks against contribute nothing. Conditions and symptoms pass their weight on
+    to related nutrients and are then dropped: no product carries them, so keeping them would only
+    shrink every score of a page about a condition.
+    """
     kinds = kind_weights or {}
     positive = {
         slug: w * kinds.get(space.info(slug).kind, 1.0) for slug, w in weights.items() if w > 0 and slug in space.index
     }
-    return normalise_rows(space.expand(space.vector(positive)))
+    expanded = space.expand(space.vector(positive))
+    expanded[[i for i, t in enumerate(space.tags) if t.kind in topic_kinds]] = 0.0
+    return normalise_rows(expanded)
 
 
-def product_matrix(space: TagSpace, products: Sequence[Mapping[str, float]]) -> NDArray[np.float32]:
-    """One expanded, normalised row per product from its approved tag relevances."""
+def product_matrix(
+    space: TagSpace, products: Sequence[Mapping[str, float]], kind_weights: Mapping[str, float] | None = None
+) -> NDArray[np.float32]:
+    """One expanded, normalised row per product from its approved tag relevances.
+
+    Kind weights apply as on pages, so a product line is as much of a product's identity as it is
+    of a page that names it.
+    """
+    kinds = kind_weights or {}
     raw = np.zeros((len(products), space.size), dtype=np.float32)
     for row, relevances in enumerate(products):
-        raw[row] = space.vector(relevances)
+        raw[row] = space.vector(
+            {s: r * kinds.get(space.info(s).kind, 1.0) for s, r in relevances.items() if s in space.index}
+        )
     return normalise_rows(space.expand(raw))

@@ -179,7 +179,7 @@ def engine_build() -> Engine:
     return Engine(
         space=space,
         lexicon=lexicon_build(),
-        products=product_matrix(space, [relevances[p.pk] for p in products]),
+        products=product_matrix(space, [relevances[p.pk] for p in products], recommender_settings.KIND_WEIGHTS),
         metas=metas,
         cautions=cautions,
         skus={p.pk: adapter.sku(p) for p in products},

@@ -11,10 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recommender.conf import recommender_settings
-from recommender.models import ContentPage, PageState, PageTag, Placement, ProductTag, Recommendation
+from recommender.models import ArticleLink, ContentPage, PageState, PageTag, Placement, ProductTag, Recommendation
 from recommender.scoring.rank import Rule
 from recommender.services.engine import Engine, Item, engine_build
 from recommender.services.pages import page_analyse, page_weights
+from recommender.services.related import article_links_as_rules
 
 
 @dataclass
@@ -47,6 +48,8 @@ def page_rules(page: ContentPage, weights: dict[str, float]) -> list[Rule]:
             "utm_campaign": p.utm_campaign or p.campaign,
         }
         rules.append(Rule(p.product_id, p.action, p.position, p.factor, tuple((k, v) for k, v in utm.items() if v)))
+    for product_id, position, campaign in article_links_as_rules(page):
+        rules.append(Rule(product_id, "pin", position, link_params=(("utm_campaign", campaign),) if campaign else ()))
     return rules
 
 
@@ -124,9 +127,11 @@ def pages_affected_by_products(product_ids: Iterable[int]) -> list[int]:
     slugs = {s for pair in engine_tags for s in pair if s}
     meeting = PageTag.objects.filter(Q(tag__slug__in=slugs) | Q(tag__relations_out__target__slug__in=slugs))
     listed = Recommendation.objects.filter(product_id__in=ids)
+    linked = ArticleLink.objects.filter(product_id__in=ids).values_list("page_id", flat=True)
     pinned = Placement.objects.filter(product_id__in=ids, page__isnull=False)
     page_ids = set(meeting.values_list("page_id", flat=True))
     page_ids |= set(listed.values_list("page_id", flat=True)) | set(pinned.values_list("page_id", flat=True))
+    page_ids |= set(linked)
     if Placement.objects.filter(product_id__in=ids, page__isnull=True).exists():
         page_ids |= set(ContentPage.objects.values_list("pk", flat=True))
     return sorted(page_ids)

@@ -10,8 +10,14 @@ from typing import Any
 
 from django import template
 
+from recommender.conf import recommender_settings
 from recommender.models import ContentPage
-from recommender.selectors import page_by_url, recommendations_for_page
+from recommender.selectors import (
+    page_by_url,
+    recommendations_for_page,
+    related_articles_for,
+    related_products_for,
+)
 
 register = template.Library()
 
@@ -23,3 +29,19 @@ def recommended_products(page_slug: str = "", page_url: str = "", limit: int | N
     if page is None:
         return {"recommendations": None}
     return {"recommendations": recommendations_for_page(page=page, limit=limit)}
+
+
+@register.inclusion_tag("recommender/widget.html")
+def related_products(product: Any, limit: int | None = None) -> dict[str, Any]:
+    """Products like this one, in the same widget as the article list."""
+    items = related_products_for(product=product, limit=limit or 4)
+    return {
+        "recommendations": {"items": items, "disclaimer": recommender_settings.DISCLAIMER},
+        "title": "Related products",
+    }
+
+
+@register.inclusion_tag("recommender/related_articles.html")
+def related_articles(product: Any, limit: int | None = None) -> dict[str, Any]:
+    """Articles that discuss what this product holds; nothing when none does."""
+    return {"articles": related_articles_for(product=product, limit=limit or 3)}

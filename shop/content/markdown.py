@@ -18,7 +18,7 @@ def _flush_list(items: list[str], out: list[str]) -> None:
 
 def looks_like_heading(line: str) -> bool:
     """A short line that does not end like a sentence: 'What Is Restless Legs Syndrome?' is a heading too."""
-    return len(line) <= 90 and (line[-1] not in ".!:;," ) and (line[-1] != "?" or line.istitle() or len(line) < 60)
+    return len(line) <= 90 and (line[-1] not in ".!:;,") and (line[-1] != "?" or line.istitle() or len(line) < 60)
 
 
 def render(body: str) -> SafeString:

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from recommender.models import ContentPage
 from recommender.services.refresh import pages_refresh
+from recommender.services.related import related_refresh
 from recommender.tasks import refresh_all_pages, refresh_pages
 
 
@@ -30,8 +31,10 @@ class Command(BaseCommand):
             return
         with tqdm(total=len(ids), unit="page", disable=options["verbosity"] == 0, file=self.stderr) as bar:
             summary = pages_refresh(page_ids=ids, progress=lambda p, n: bar.update(1))
+        products = related_refresh()
         self.stdout.write(
             self.style.SUCCESS(
-                f"refreshed {summary.pages} page(s): {summary.items} item(s), {summary.empty} page(s) with no list."
+                f"refreshed {summary.pages} page(s): {summary.items} item(s), {summary.empty} page(s) with no list; "
+                f"related lists of {products} product(s)."
             )
         )
