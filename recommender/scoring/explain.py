@@ -37,8 +37,9 @@ def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, 
         return f"{name} is discussed in this article."
     if page_weights.get(slug, 0.0) > 0:
         return f"{name} is discussed in this article (evidence: {GRADE_WORDS[rel.grade]})."
-    topic = space.info(rel.source).name
-    return f"This article discusses {topic.lower()}; sources link it with {name.lower()} (evidence: {GRADE_WORDS[rel.grade]})."
+    topic = space.info(rel.source).name.lower()
+    evidence = GRADE_WORDS[rel.grade]
+    return f"This article discusses {topic}; sources link it with {name.lower()} (evidence: {evidence})."
 
 
 def top_contributors(
