@@ -53,3 +53,56 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
             "slug", "name", "kind", "parent", "description", "unit", "reference_intake", "upper_limit",
             "caution", "caution_level", "synonyms", "relations",
         ]  # fmt: skip
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Rejects fields it does not know, so a typo in a feed is an error rather than a silent no-op."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class ProductFeedSerializer(StrictSerializer):
+    """PATCH body of /products/<sku>/: what a stock feed may change."""
+
+    in_stock = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+
+
+class TagRelevanceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    tag = serializers.SlugRelatedField(slug_field="slug", queryset=Tag.objects.all())
+    relevance = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+
+
+class ProductTagsSerializer(StrictSerializer):
+    """PUT body of /products/<sku>/tags/: the product's complete set of manual tags."""
+
+    tags = TagRelevanceSerializer(many=True)
+
+    def validate_tags(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        slugs = [item["tag"].slug for item in value]
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Tags listed more than once: {', '.join(duplicates)}.")
+        return value
+
+
+class PageCreateSerializer(StrictSerializer):
+    """POST body of /pages/: register an external article by url with its text."""
+
+    url = serializers.URLField(max_length=500)
+    title = serializers.CharField(max_length=300)
+    text = serializers.CharField(max_length=2_000_000)
+    slug = serializers.SlugField(max_length=200, required=False)
+
+
+class PreviewSerializer(StrictSerializer):
+    """POST body of /recommendations/preview/."""
+
+    title = serializers.CharField(max_length=300, allow_blank=True, default="")
+    text = serializers.CharField(max_length=2_000_000)
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=6)

@@ -3,13 +3,19 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from recommender.api import views
+from recommender.api import products, views
 
 v1 = [
     path("pages/", views.PageListView.as_view(), name="page-list"),
     path("pages/<slug:slug>/recommendations/", views.PageRecommendationsView.as_view(), name="page-recommendations"),
     path("recommendations/", views.RecommendationsByUrlView.as_view(), name="recommendations-by-url"),
+    path("recommendations/preview/", views.PreviewView.as_view(), name="recommendations-preview"),
     path("tags/", views.TagListView.as_view(), name="tag-list"),
+    path("products/", products.ProductListView.as_view(), name="product-list"),
+    path("products/<str:sku>/", products.ProductDetailView.as_view(), name="product-detail"),
+    path("products/<str:sku>/tags/", products.ProductTagsView.as_view(), name="product-tags"),
+    path("products/<str:sku>/related/", products.ProductRelatedView.as_view(), name="product-related"),
+    path("products/<str:sku>/articles/", products.ProductArticlesView.as_view(), name="product-articles"),
 ]
 
 urlpatterns = [

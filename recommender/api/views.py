@@ -14,9 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recommender.api.serializers import PageSerializer, TagSerializer
+from recommender.api.permissions import PreviewRole, ReadOrMarketing
+from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
 from recommender.models import ContentPage, PageTag, Tag
-from recommender.selectors import page_by_url, recommendations_for_page
+from recommender.selectors import page_by_url, recommendations_for_page, recommendations_for_text
+from recommender.services.pages import page_upsert
 
 LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, at most 20).")
 
@@ -36,9 +38,23 @@ def absolutize(payload: dict[str, Any], request: Request) -> dict[str, Any]:
 
 
 class PageListView(generics.ListAPIView[ContentPage]):
-    """Content pages with their tags."""
+    """Content pages with their tags; marketing may POST an external article (url, title, text)."""
 
     serializer_class = PageSerializer
+    permission_classes = [ReadOrMarketing]
+
+    @extend_schema(request=PageCreateSerializer, responses={201: PageSerializer})
+    def post(self, request: Request) -> Response:
+        body = PageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data.get("slug") and ContentPage.objects.filter(slug=data["slug"]).exclude(url=data["url"]).exists():
+            raise ValidationError({"slug": ["Another page already has this slug."]})
+        page = page_upsert(
+            url=data["url"], title=data["title"], text=data["text"], slug=data.get("slug", ""),
+            source=ContentPage.Source.EXTERNAL,
+        )  # fmt: skip
+        return Response(PageSerializer(page, context={"request": request}).data, status=201)
 
     def get_queryset(self) -> QuerySet[ContentPage]:
         tags = Prefetch("page_tags", queryset=PageTag.objects.select_related("tag").order_by("-weight"))
@@ -77,4 +93,18 @@ class RecommendationsByUrlView(APIView):
         if page is None or not page.published:
             raise NotFound("No content page has this url.")
         payload = recommendations_for_page(page=page, limit=request.query_params.get("limit"))
+        return Response(absolutize(payload, request))
+
+
+class PreviewView(APIView):
+    """What shoppers would see for any title and text; writes nothing."""
+
+    permission_classes = [PreviewRole]
+
+    @extend_schema(request=PreviewSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        body = PreviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        payload = recommendations_for_text(title=data["title"], text=data["text"], limit=data["limit"])
         return Response(absolutize(payload, request))
