@@ -33,9 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "STORED_LIMIT": 20,
     # Minimum similarity for a product to be shown at all (an unrelated page gets nothing).
     "MIN_SCORE": 0.12,
-    # At most this many items share a primary nutrient / a brand (0 = no cap).
+    # At most this many items share a primary nutrient / a brand before the others (0 = no cap);
+    # the rest follow rather than drop out, so a one-nutrient page still fills its list.
     "MAX_PER_NUTRIENT": 3,
-    "MAX_PER_BRAND": 4,
+    "MAX_PER_BRAND": 0,
     # Title mentions count this many times a body mention.
     "TITLE_WEIGHT": 3.0,
     # A form counts toward its nutrient at this weight.
@@ -45,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     "RELATION_WEIGHT": 0.5,
     # Page weight multiplier per tag kind: naming a product line is a more specific signal.
     "KIND_WEIGHTS": {"product-line": 2.0},
+    # The same for product vectors (a product line is part of what a product is).
+    "PRODUCT_KIND_WEIGHTS": {"product-line": 1.0},
+    # On a product page's "read more" list, an article that names the product's own line is
+    # scored up by this factor.
+    "LINE_BOOST": 1.5,
     # How much each evidence grade passes on along a condition -> nutrient relation.
     "EVIDENCE_WEIGHTS": {
         "guideline": 1.0,

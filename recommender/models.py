@@ -59,6 +59,9 @@ class Synonym(models.Model):
     text = models.CharField(max_length=120)
     case_sensitive = models.BooleanField(default=False)
     needs_context = models.BooleanField(default=False, help_text="Counts only when another synonym of the tag is near.")
+    excludes = models.BooleanField(
+        default=False, help_text='A phrase that looks like the tag but is not it ("cast iron").'
+    )
 
     class Meta:
         ordering = ["tag", "text"]
@@ -296,3 +299,34 @@ class ArticleLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page.slug} <-> {self.product}"
+
+
+class DailyStat(models.Model):
+    """Impressions and clicks per page, product and day; counters only, nothing about the shopper."""
+
+    page = models.ForeignKey(ContentPage, on_delete=models.CASCADE, related_name="daily_stats")
+    product = models.ForeignKey(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "page", "product"]
+        constraints = [models.UniqueConstraint(fields=["page", "product", "day"], name="uniq_daily_stat")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.page.slug} {self.product}: {self.impressions}/{self.clicks}"
+
+
+class DirtyMark(models.Model):
+    """A change that could not be announced (broker away); the periodic task drains these."""
+
+    kind = models.CharField(max_length=10)  # products, pages, all
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

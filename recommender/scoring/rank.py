@@ -47,7 +47,6 @@ class RankParams:
     max_per_nutrient: int = 3
     max_per_brand: int = 4
     dose_penalty: float = 0.85
-    bury_factor: float = 0.01
 
 
 @dataclass
@@ -79,39 +78,34 @@ def candidate_scores(
     return np.where(available & ~contraindicated, scores, -1.0).astype(np.float32)
 
 
-def apply_factors(
-    scores: NDArray[np.float32], index_of: dict[int, int], rules: Sequence[Rule], params: RankParams
-) -> set[int]:
-    """Boosts and buries change scores in place; returns the excluded product ids."""
-    excluded = set()
+def apply_boosts(scores: NDArray[np.float32], index_of: dict[int, int], rules: Sequence[Rule]) -> None:
+    """Multiply boosted products' scores in place (a boost can lift a marginal product over the minimum)."""
     for rule in rules:
         i = index_of.get(rule.product_id)
-        if rule.action == "exclude":
-            excluded.add(rule.product_id)
-        elif i is not None and scores[i] > 0:
-            if rule.action == "boost":
-                scores[i] *= max(rule.factor, 0.0)
-            elif rule.action == "bury":
-                scores[i] *= params.bury_factor
-    return excluded
+        if rule.action == "boost" and i is not None and scores[i] > 0:
+            scores[i] *= max(rule.factor, 0.0)
 
 
 def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankParams) -> list[int]:
-    """Keep at most N per primary nutrient and per brand, in order."""
+    """At most N per primary nutrient and per brand before any product over a cap.
+
+    Products over a cap are not dropped: they follow the others, so a page about one nutrient
+    still fills its list with that nutrient when nothing else is relevant.
+    """
     per_nutrient: Counter[str] = Counter()
     per_brand: Counter[str] = Counter()
-    kept = []
+    kept, deferred = [], []
     for i in order:
         meta = metas[i]
         nutrient_full = params.max_per_nutrient and per_nutrient[meta.primary_nutrient] >= params.max_per_nutrient
-        if meta.primary_nutrient and nutrient_full:
-            continue
-        if params.max_per_brand and meta.brand and per_brand[meta.brand] >= params.max_per_brand:
+        brand_full = params.max_per_brand and per_brand[meta.brand] >= params.max_per_brand
+        if (meta.primary_nutrient and nutrient_full) or (meta.brand and brand_full):
+            deferred.append(i)
             continue
         per_nutrient[meta.primary_nutrient] += 1
         per_brand[meta.brand] += 1
         kept.append(i)
-    return kept
+    return kept + deferred
 
 
 def guard_top(order: list[int], metas: Sequence[ProductMeta]) -> list[int]:
@@ -143,14 +137,18 @@ def rank(
     """The list for one page: at most `params.limit` unique, available products."""
     scores = candidate_scores(page, products, metas, against=against, params=params)
     index_of = {m.id: i for i, m in enumerate(metas)}
-    excluded = apply_factors(scores, index_of, rules, params)
+    apply_boosts(scores, index_of, rules)
+    excluded = {r.product_id for r in rules if r.action == "exclude"}
+    buried = {r.product_id for r in rules if r.action == "bury"}
     pin_rules = {r.product_id: r for r in rules if r.action == "pin" and r.product_id not in excluded}
     eligible = [
         i
         for i in np.lexsort((np.array([m.id for m in metas]), -scores)).tolist()
         if scores[i] >= params.min_score and metas[i].id not in excluded and metas[i].id not in pin_rules
     ]
-    order = guard_top(diversify(eligible, metas, params), metas)
+    # Buried products stay listed, after every other relevant product; the caution rule outranks burying.
+    order = diversify([i for i in eligible if metas[i].id not in buried], metas, params)
+    order = guard_top(order + [i for i in eligible if metas[i].id in buried], metas)
     link_by_id = {r.product_id: dict(r.link_params) for r in rules if r.link_params}
     ranked = [Ranked(i, metas[i].id, float(scores[i]), link_params=link_by_id.get(metas[i].id, {})) for i in order]
     pins = []

@@ -19,11 +19,14 @@ def top_similar(
     min_score: float,
     limit: int,
     allowed: NDArray[np.bool_] | None = None,
+    factors: NDArray[np.float32] | None = None,
 ) -> list[tuple[int, float]]:
-    """(row, score) of the best rows by cosine, at least `min_score`, ties by id, at most `limit`."""
+    """(row, score) of the best rows by cosine (times `factors`), at least `min_score`, ties by id."""
     if not len(ids) or limit <= 0:
         return []
     scores = matrix @ query
+    if factors is not None:
+        scores = scores * factors
     if allowed is not None:
         scores = np.where(allowed, scores, -1.0)
     order = np.lexsort((np.asarray(ids), -scores)).tolist()

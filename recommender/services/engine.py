@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ProductTag, Tag, TagRelation
+from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import explain
 from recommender.scoring.rank import ProductMeta, RankParams, Rule, rank
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
@@ -119,6 +119,12 @@ def _approved_relevances() -> dict[int, dict[str, float]]:
     return relevances
 
 
+def _placed_product_ids() -> set[int]:
+    """Products that marketing pins or links somewhere."""
+    pinned = Placement.objects.filter(action=Placement.Action.PIN).values_list("product_id", flat=True)
+    return set(pinned) | set(ArticleLink.objects.values_list("product_id", flat=True))
+
+
 def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, str]]:
     """A caution for each nutrient whose single serving exceeds its supplemental upper limit."""
     cautions = []
@@ -172,14 +178,17 @@ def engine_build() -> Engine:
     space, tags = _space()
     relevances = _approved_relevances()
     adapter = get_adapter()
-    products = sorted(adapter.for_ids(relevances).values(), key=lambda p: p.pk)
+    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
+    products = sorted(adapter.for_ids(set(relevances) | _placed_product_ids()).values(), key=lambda p: p.pk)
     doses = {p.pk: dose_cautions(p, tags) for p in products}
-    metas = [_meta(space, tags, p, relevances[p.pk], over_limit=bool(doses[p.pk])) for p in products]
+    metas = [_meta(space, tags, p, relevances.get(p.pk, {}), over_limit=bool(doses[p.pk])) for p in products]
     cautions = {m.id: tag_cautions(sorted(m.tags), tags) + doses[m.id] for m in metas}
     return Engine(
         space=space,
         lexicon=lexicon_build(),
-        products=product_matrix(space, [relevances[p.pk] for p in products], recommender_settings.KIND_WEIGHTS),
+        products=product_matrix(
+            space, [relevances.get(p.pk, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+        ),
         metas=metas,
         cautions=cautions,
         skus={p.pk: adapter.sku(p) for p in products},

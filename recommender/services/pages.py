@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from recommender.conf import recommender_settings
 from recommender.models import ContentPage, PageTag, Tag
 from recommender.text.clean import plain_text
-from recommender.text.extract import TagWeight, extract_tags
+from recommender.text.extract import TOPIC_KINDS, TagWeight, extract_tags, has_health_context
 from recommender.text.lexicon import Lexicon
 
 
@@ -39,14 +39,23 @@ def page_upsert(
 
 
 def page_extract(lexicon: Lexicon, *, title: str, text: str) -> dict[str, TagWeight]:
-    """Tag weights for any title and text (no database writes)."""
-    return extract_tags(
+    """Tag weights for any title and text (no database writes).
+
+    A page that names a nutrient but speaks of neither health, diet nor supplements, nor of any
+    condition or product line (a cast-iron skillet) discusses no supplement topic: no tags.
+    """
+    weights = extract_tags(
         lexicon,
         title=title,
         text=text,
         title_weight=recommender_settings.TITLE_WEIGHT,
         context_window=recommender_settings.CONTEXT_WINDOW,
     )
+    kinds = dict(Tag.objects.filter(slug__in=weights).values_list("slug", "kind"))
+    topical = any(kinds.get(slug) in TOPIC_KINDS and tw.weight > 0 for slug, tw in weights.items())
+    if weights and not topical and not has_health_context(f"{title}\n{text}"):
+        return {}
+    return weights
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ class PageMatrix:
 
     pages: list[ContentPage]
     matrix: np.ndarray
+    weights: list[dict[str, float]]
 
 
 def active_links() -> Q:
@@ -46,7 +47,14 @@ def page_matrix(engine: Engine) -> PageMatrix:
         weights[page_id][slug] = weight
     rows = [page_vector(engine.space, weights[p.pk], recommender_settings.KIND_WEIGHTS) for p in pages]
     matrix = np.vstack(rows) if rows else np.zeros((0, engine.space.size), dtype=np.float32)
-    return PageMatrix(pages, matrix)
+    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages])
+
+
+def line_factors(engine: Engine, pages: PageMatrix, row: int) -> np.ndarray:
+    """LINE_BOOST for pages that name one of the product's own lines (ConcenTrace on its own article)."""
+    lines = {s for s in engine.metas[row].tags if engine.space.info(s).kind == "product-line"}
+    boost = recommender_settings.LINE_BOOST
+    return np.array([boost if lines & {s for s, w in w.items() if w > 0} else 1.0 for w in pages.weights])
 
 
 def related_products_compute(engine: Engine, row: int, limit: int) -> list[RelatedProduct]:
@@ -81,6 +89,7 @@ def related_articles_compute(
         found = top_similar(
             pages.matrix, engine.products[row], [p.pk for p in pages.pages],
             min_score=recommender_settings.MIN_SCORE, limit=limit, allowed=allowed,
+            factors=line_factors(engine, pages, row),
         )  # fmt: skip
     items: list[RelatedArticle] = []
     for i, score in found:

@@ -25,8 +25,8 @@ class FactTag:
     form: Tag | None
 
 
-def _tag_index() -> dict[str, Tag]:
-    """Tags by slug and by lower-cased synonym, for mapping nutrient codes and forms."""
+def nutrient_code_index() -> dict[str, Tag]:
+    """Tags by slug and by lower-cased synonym: how a supplement-facts code maps to a tag."""
     tags = {t.slug: t for t in Tag.objects.all()}
     for syn in Synonym.objects.select_related("tag"):
         tags.setdefault(syn.text.lower().replace(" ", "-"), syn.tag)
@@ -47,7 +47,7 @@ def _form_tag(index: dict[str, Tag], nutrient: Tag, form: str) -> Tag | None:
 
 def fact_tags(facts: Iterable[NutrientFact]) -> tuple[list[FactTag], list[str]]:
     """Map facts to tags; unknown codes come back as warnings (kept as facts, ignored by scoring)."""
-    index = _tag_index()
+    index = nutrient_code_index()
     found, unknown = [], []
     for fact in facts:
         tag = index.get(fact.code)

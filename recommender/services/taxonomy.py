@@ -29,6 +29,7 @@ def taxonomy_load(*, data: dict[str, Any]) -> tuple[int, int]:
                 defaults={
                     "case_sensitive": bool(syn.get("case_sensitive", False)),
                     "needs_context": bool(syn.get("needs_context", False)),
+                    "excludes": bool(syn.get("excludes", False)),
                 },
             )
     for rel in data.get("relations", []):
@@ -49,7 +50,7 @@ def lexicon_build() -> Lexicon:
     """The matcher for the current taxonomy: every tag's name plus its synonyms."""
     entries = [SynonymEntry(text, slug) for slug, text in Tag.objects.values_list("slug", "name")]
     entries += [
-        SynonymEntry(s.text, s.tag.slug, s.case_sensitive, s.needs_context)
+        SynonymEntry(s.text, s.tag.slug, s.case_sensitive, s.needs_context, s.excludes)
         for s in Synonym.objects.select_related("tag")
     ]
     return compile_lexicon(entries)

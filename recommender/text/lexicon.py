@@ -1,7 +1,8 @@
 """One compiled matcher over every tag's synonyms.
 
 Case-insensitive synonyms share one pattern, case-sensitive ones ("Mg", not "mg") another; both
-are alternations ordered longest first, so "magnesium citrate" wins over "magnesium".
+are alternations ordered longest first, so "magnesium citrate" wins over "magnesium" and an
+excluding phrase ("cast iron") swallows the word it contains.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class SynonymEntry:
     tag: str
     case_sensitive: bool = False
     needs_context: bool = False
+    excludes: bool = False  # "cast iron": matched so that the words inside it are not the tag
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Match:
     start: int
     end: int
     needs_context: bool
+    excludes: bool = False
 
 
 @dataclass
@@ -51,8 +54,10 @@ class Lexicon:
             if pattern is None:
                 continue
             for m in pattern.finditer(text):
-                entry = lookup[key(m.group(0))]
-                yield Match(entry.tag, m.start(), m.end(), entry.needs_context)
+                entry = lookup.get(key(m.group(0)))
+                if entry is None:  # IGNORECASE matched a letter whose lower() differs ("İron")
+                    continue
+                yield Match(entry.tag, m.start(), m.end(), entry.needs_context, entry.excludes)
 
 
 def _pattern(words: Iterable[str], flags: int) -> re.Pattern[str] | None:
@@ -71,7 +76,7 @@ def compile_lexicon(entries: Iterable[SynonymEntry]) -> Lexicon:
         text = normalise(entry.text).strip()
         if not text:
             continue
-        entry = SynonymEntry(text, entry.tag, entry.case_sensitive, entry.needs_context)
+        entry = SynonymEntry(text, entry.tag, entry.case_sensitive, entry.needs_context, entry.excludes)
         if entry.case_sensitive:
             by_exact.setdefault(text, entry)
         else:

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from recommender.dirty import refresh_batch
 from recommender.models import ProductTag, Tag
-from recommender.services.tagging import product_facts_tags_sync, product_tags_set
+from recommender.services.tagging import nutrient_code_index, product_facts_tags_sync, product_tags_set
 from shop.catalog.models import Brand, NutrientAmount, Product
 
 COLUMNS = [
@@ -28,6 +28,8 @@ NUTRIENT = re.compile(
     r"(?P<unit>mcg\s+DFE|mcg\s+RAE|mg|mcg|µg|μg|ug|g|IU)(?=\s|$)\s*(?P<form>.*)$",
     re.IGNORECASE,
 )
+MAX_PRICE = Decimal(10) ** 8  # Product.price: 10 digits, 2 after the point
+MAX_AMOUNT = Decimal(10) ** 8  # NutrientAmount.amount: 12 digits, 4 after the point
 TAG = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)\s*(?:=\s*(?P<relevance>\d*\.?\d+))?$")
 
 
@@ -87,7 +89,10 @@ def parse_nutrients(value: str) -> list[NutrientRow]:
         if code in seen:
             raise RowError(f"nutrient {code!r} is listed twice")
         seen.add(code)
-        rows.append(NutrientRow(code, Decimal(m["amount"]), _unit(m["unit"]), m["form"].strip()))
+        amount = Decimal(m["amount"])
+        if amount >= MAX_AMOUNT:
+            raise RowError(f"nutrient {code!r} amount {m['amount']} is too large")
+        rows.append(NutrientRow(code, amount, _unit(m["unit"]), m["form"].strip()))
     return rows
 
 
@@ -117,8 +122,8 @@ def parse_row(line: int, raw: dict[str, str], known_tags: set[str]) -> ProductRo
         price = Decimal(get["price"]) if get["price"] else None
     except InvalidOperation:
         raise RowError(f"price {get['price']!r} is not a number") from None
-    if price is not None and (price < 0 or not price.is_finite()):
-        raise RowError(f"price {get['price']!r} must be zero or more")
+    if price is not None and (not price.is_finite() or price < 0 or price >= MAX_PRICE):
+        raise RowError(f"price {get['price']!r} must be a number from 0 to {MAX_PRICE - 1}")
     in_stock = BOOLEANS.get(get["in_stock"].lower()) if get["in_stock"] else True
     if in_stock is None:
         raise RowError(f"in_stock {get['in_stock']!r} is not true/false/yes/no/1/0")
@@ -149,6 +154,7 @@ def read_rows(stream: IO[str]) -> ImportResult:
     if unknown_columns:
         result.warnings.append((1, f"ignored unknown column(s): {', '.join(sorted(unknown_columns))}"))
     known_tags = set(Tag.objects.values_list("slug", flat=True))
+    known_codes = set(nutrient_code_index())
     seen: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
@@ -165,7 +171,7 @@ def read_rows(stream: IO[str]) -> ImportResult:
             continue
         seen[row.sku] = line
         for n in row.nutrients:
-            if n.code not in known_tags:
+            if n.code not in known_codes:
                 result.warnings.append((line, f"nutrient code {n.code!r} is not in the taxonomy; kept, not scored"))
         result.rows.append(row)
     return result

@@ -1,0 +1,138 @@
+"""recommender.scoring.explain: reasons that describe the article, with evidence, never a disease claim."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recommender.scoring.explain import (
+    GRADE_WORDS,
+    best_relation,
+    discusses_label,
+    explain,
+    reason_label,
+    shared_label,
+)
+from recommender.scoring.space import Relation
+from recommender.scoring.vectors import page_vector, product_matrix
+from tests.recommender.scoring import TAGS, space
+
+CLAIM = re.compile(
+    r"\b(treat\w*|cure[sd]?|curing|curative|heal|heals|healed|healing|remed\w*|reliev\w*|allevia\w*|prevent\w*)\b"
+    r"|for rls|for restless",
+    re.IGNORECASE,
+)
+
+
+def reasons_for(page_weights: dict[str, float], product: dict[str, float], top: int = 3) -> list[dict]:
+    s = space()
+    page = page_vector(s, page_weights)
+    row = product_matrix(s, [product])[0]
+    return explain(s, page_weights, page, row, top=top)
+
+
+def test_claim_pattern_catches_what_it_should() -> None:
+    for bad in ("Treats RLS", "a cure", "relieves cramps", "helps prevent", "heals", "remedy", "for RLS"):
+        assert CLAIM.search(bad)
+    for fine in ("discussed in this article", "health", "clinical practice guideline", "restless legs syndrome"):
+        assert not CLAIM.search(fine)
+
+
+def test_direct_mention_with_relation_cites_the_evidence() -> None:
+    reasons = reasons_for({"restless-legs-syndrome": 1.0, "magnesium": 0.8}, {"magnesium": 1.0})
+    assert [r["tag"] for r in reasons] == ["magnesium"]
+    (reason,) = reasons
+    assert reason["label"] == "Magnesium is discussed in this article (evidence: early, limited research)."
+    assert reason["evidence"] == {"grade": "pilot", "citations": ["10.5664/jcsm.11206"]}
+    assert reason["weight"] == pytest.approx(1.0)
+
+
+def test_reached_only_through_the_condition() -> None:
+    (reason,) = reasons_for({"restless-legs-syndrome": 1.0}, {"iron": 1.0})
+    assert reason["tag"] == "iron"
+    label = reason["label"]
+    assert label.startswith("This article discusses restless legs syndrome;")
+    assert "iron" in label
+    assert GRADE_WORDS["guideline"] in label
+    assert reason["evidence"]["grade"] == "guideline"
+    assert reason["evidence"]["citations"] == ["10.1016/j.sleep.2018.11.019"]
+
+
+def test_no_relation_is_a_plain_mention() -> None:
+    (reason,) = reasons_for({"zinc": 1.0}, {"zinc": 1.0})
+    assert reason["label"] == "Zinc is discussed in this article."
+    assert reason["evidence"] == {"grade": None, "citations": []}
+
+
+def test_form_uses_its_nutrients_relation() -> None:
+    s = space()
+    rel = best_relation(s, {"restless-legs-syndrome": 1.0}, "magnesium-glycinate")
+    assert rel is not None and rel.target == "magnesium"
+
+
+def test_reasons_are_ordered_by_contribution_and_capped() -> None:
+    reasons = reasons_for(
+        {"magnesium": 1.0, "zinc": 0.5, "iron": 0.3, "potassium": 0.2},
+        {"magnesium": 1.0, "zinc": 1.0, "iron": 1.0, "potassium": 1.0},
+        top=3,
+    )
+    assert [r["tag"] for r in reasons] == ["magnesium", "zinc", "iron"]
+    weights = [r["weight"] for r in reasons]
+    assert weights == sorted(weights, reverse=True)
+    assert sum(weights) <= 1.0 + 1e-6
+
+
+def test_negligible_contributions_are_left_out() -> None:
+    reasons = reasons_for({"magnesium": 1.0, "zinc": 0.01}, {"magnesium": 1.0, "zinc": 1.0})
+    assert [r["tag"] for r in reasons] == ["magnesium"]
+
+
+def test_no_overlap_no_reasons() -> None:
+    assert reasons_for({"zinc": 1.0}, {"iron": 1.0}) == []
+    assert reasons_for({}, {"iron": 1.0}) == []
+
+
+def test_grade_words_make_no_claims() -> None:
+    for words in GRADE_WORDS.values():
+        assert not CLAIM.search(words)
+
+
+@pytest.mark.parametrize("grade", sorted(GRADE_WORDS))
+def test_every_label_form_is_claim_free(grade: str) -> None:
+    s = space()
+    rel = Relation("restless-legs-syndrome", "magnesium", 0.5, grade)
+    for weights in ({"restless-legs-syndrome": 1.0}, {"restless-legs-syndrome": 1.0, "magnesium": 1.0}):
+        for slug in ("magnesium", "magnesium-glycinate"):
+            for r in (rel, None):
+                label = reason_label(s, weights, slug, r)
+                assert not CLAIM.search(label), label
+
+
+def test_related_product_and_article_labels_are_claim_free() -> None:
+    s = space()
+    for tag in s.tags:
+        for label in (shared_label(s, tag.slug), discusses_label(s, tag.slug)):
+            assert not CLAIM.search(label), label
+
+
+def test_one_reason_per_tag_family() -> None:
+    reasons = reasons_for({"magnesium": 1.0, "magnesium-citrate": 1.0}, {"magnesium-citrate": 1.0})
+    assert len(reasons) == 1
+
+
+WEIGHTS = st.dictionaries(st.sampled_from([t.slug for t in TAGS]), st.floats(-1, 1, allow_nan=False), max_size=6)
+RELEVANCES = st.dictionaries(st.sampled_from([t.slug for t in TAGS]), st.floats(0, 1, allow_nan=False), max_size=6)
+
+
+@given(WEIGHTS, RELEVANCES)
+def test_explanations_never_claim(page_weights: dict[str, float], product: dict[str, float]) -> None:
+    reasons = reasons_for(page_weights, product)
+    assert len(reasons) <= 3
+    for reason in reasons:
+        assert not CLAIM.search(reason["label"]), reason["label"]
+        assert reason["label"].endswith(".")
+        assert 0 < reason["weight"] <= 1.0
+        assert reason["evidence"]["grade"] in (None, *GRADE_WORDS)
