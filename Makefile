@@ -41,7 +41,7 @@ bench: install-dev
 	$(PY) bench/run.py
 
 eval: install-dev
-	$(PY) -m tests.eval.run
+	$(PY) -m tests.eval.run --check
 
 worker: install
 	$(VENV)/bin/celery -A shop worker --loglevel=INFO

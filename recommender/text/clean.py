@@ -11,8 +11,12 @@ import unicodedata
 
 import nh3
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
-_QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
+_REPLACEMENTS = [(dash, "-") for dash in "\u2010\u2011\u2012\u2013\u2014\u2212"] + [
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+]
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(^|\s)[#>*_`~]+|[*_`~]+(?=\s|$|[.,;:!?])", re.MULTILINE)
 _BLOCK_TAGS = re.compile(r"</?(p|div|br|li|h[1-6]|tr|section|article|ul|ol|table)\b[^>]*>", re.IGNORECASE)
@@ -21,7 +25,11 @@ _SPACES = re.compile(r"[ \t\f\v]+")
 
 def normalise(text: str) -> str:
     """NFKC (µ -> μ, ligatures), one kind of dash and quote, so synonyms match every spelling."""
-    return unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", text)
+    for old, new in _REPLACEMENTS:  # str.replace is far faster than str.translate on long text
+        if old in text:
+            text = text.replace(old, new)
+    return text
 
 
 def html_to_text(markup: str) -> str:

@@ -7,6 +7,7 @@ supporting mention of the same tag nearby.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import defaultdict
@@ -66,12 +67,15 @@ def has_health_context(text: str) -> bool:
 def supported(matches: list[Match], window: int) -> list[Match]:
     """Drop context-needing matches with no plain mention of the same tag within `window` chars."""
     anchors: dict[str, list[int]] = defaultdict(list)
-    for m in matches:
+    for m in sorted(matches, key=lambda m: m.start):
         if not m.needs_context:
             anchors[m.tag].append(m.start)
-    return [
-        m for m in matches if not m.needs_context or any(abs(a - m.start) <= window for a in anchors.get(m.tag, ()))
-    ]
+    return [m for m in matches if not m.needs_context or _near(anchors.get(m.tag, []), m.start, window)]
+
+
+def _near(sorted_positions: list[int], position: int, window: int) -> bool:
+    i = bisect.bisect_left(sorted_positions, position - window)
+    return i < len(sorted_positions) and sorted_positions[i] <= position + window
 
 
 def net_weight(support: float, against: float) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from recommender.text.clean import normalise
 
@@ -60,12 +61,36 @@ class Lexicon:
                 yield Match(entry.tag, m.start(), m.end(), entry.needs_context, entry.excludes)
 
 
+def _trie_regex(words: list[str]) -> str:
+    """A regex that matches the same words as `a|b|c...`, factored by common prefix.
+
+    Python's `re` tries alternatives one by one at every position; sharing prefixes ("magnesium",
+    "magnesium citrate", "magnesium-free") makes a 1 MB article several times faster to scan.
+    Longer continuations come first, so the longest synonym still wins.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _node_regex(trie)
+
+
+def _node_regex(node: dict[str, Any]) -> str:
+    ends_here = "" in node
+    branches = [re.escape(char) + _node_regex(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends_here else body
+
+
 def _pattern(words: Iterable[str], flags: int) -> re.Pattern[str] | None:
-    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    ordered = sorted(set(words))
     if not ordered:
         return None
-    body = "|".join(re.escape(w) for w in ordered)
-    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", flags)
+    return re.compile(rf"(?<![\w])(?:{_trie_regex(ordered)})(?![\w])", flags)
 
 
 def compile_lexicon(entries: Iterable[SynonymEntry]) -> Lexicon:
