@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "DISCLAIMER": DISCLAIMER,
     "UTM_SOURCE": "recommender",
     "UTM_MEDIUM": "widget",
+    # Changes are collected this long before one task refreshes what they touched.
+    "DEBOUNCE_SECONDS": 1.0,
     # Seconds a rendered list stays in the cache (it is also invalidated on refresh).
     "CACHE_TIMEOUT": 60 * 60,
 }

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "corsheaders",
     "shop.catalog",
     "shop.content",
     "recommender",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,13 +117,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+# Longer than the longest task: an unacknowledged task (worker killed) is redelivered after it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900"))}
 CELERY_TASK_DEFAULT_QUEUE = "recommender"
 CELERY_BEAT_SCHEDULE = {
-    "recommender-full-refresh": {
-        "task": "recommender.tasks.refresh_all_pages",
-        "schedule": 60 * 60,
-    },
+    "recommender-full-refresh": {"task": "recommender.tasks.refresh_all_pages", "schedule": 60 * 60},
+    # Picks up changes saved while Redis was away (the outbox) and any drain that was lost.
+    "recommender-drain-dirty": {"task": "recommender.tasks.drain_dirty", "schedule": 30},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,7 +152,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "PAGE_SIZE": 50,
+    # Views opt in with throttle_classes: anonymous recommendation reads, and the widget's events.
+    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
 }
+
+# The embeddable widget reads lists and posts events from these origins only (comma-separated).
+CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("RECOMMENDER_WIDGET_ORIGINS", "").split(",") if o.strip()]
+CORS_URLS_REGEX = r"^/api/v1/(pages/.*/recommendations/|recommendations/|events/)$"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mineral-relevance recommendations API",
     "DESCRIPTION": "Product recommendations for health content pages, with reasons, cautions and the disclaimer.",

@@ -30,6 +30,11 @@ def cache_key(slug: str) -> str:
     return f"recommender:list:{slug}"
 
 
+def version_key(slug: str) -> str:
+    """Where a page's list version lives; deleting it orphans every cached API response of the page."""
+    return f"recommender:version:{slug}"
+
+
 def page_rules(page: ContentPage, weights: dict[str, float]) -> list[Rule]:
     """Placements in force now for this page, by page or by a tag the page discusses."""
     now = timezone.now()
@@ -85,7 +90,7 @@ def page_store(*, page: ContentPage, items: list[Item]) -> int:
         )
         for item in items
     )
-    transaction.on_commit(lambda: cache.delete(cache_key(page.slug)))
+    transaction.on_commit(lambda: cache.delete_many([cache_key(page.slug), version_key(page.slug)]))
     return state.generation
 
 
@@ -94,8 +99,13 @@ def page_refresh(*, page_id: int, engine: Engine | None = None) -> int:
     page = ContentPage.objects.filter(pk=page_id).first()
     if page is None:
         return 0
-    items = page_compute(page=page, engine=engine or engine_build())
-    page_store(page=page, items=items)
+    engine = engine or engine_build()
+    with transaction.atomic():
+        # The per-page lock: a second worker on the same page waits here, then computes afresh.
+        PageState.objects.get_or_create(page=page)
+        PageState.objects.select_for_update().get(page=page)
+        items = page_compute(page=page, engine=engine)
+        page_store(page=page, items=items)
     return len(items)
 
 
