@@ -70,6 +70,13 @@ DEFAULTS: dict[str, Any] = {
     "DEBOUNCE_SECONDS": 1.0,
     # Seconds a rendered list stays in the cache (it is also invalidated on refresh).
     "CACHE_TIMEOUT": 60 * 60,
+    # Fetching external articles by URL (recommender/fetch.py): largest body, whole-fetch deadline
+    # in seconds, redirects followed, and hosts allowed (empty = any public host; ".example.com"
+    # allows subdomains).
+    "FETCH_MAX_BYTES": 2 * 1024 * 1024,
+    "FETCH_TIMEOUT": 5.0,
+    "FETCH_MAX_REDIRECTS": 3,
+    "FETCH_ALLOWED_HOSTS": [],
 }
 
 

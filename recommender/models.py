@@ -7,6 +7,7 @@ profile is ever stored.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -207,6 +208,20 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.product} on {self.page or self.tag}"
+
+    def clean(self) -> None:
+        """Exactly one scope; a pin needs its position, a boost a positive factor; the window runs forward."""
+        errors: dict[str, str] = {}
+        if (self.page_id is None) == (self.tag_id is None):
+            errors["page"] = "Choose either one page or one tag, not both and not neither."
+        if self.action == self.Action.PIN and not self.position:
+            errors["position"] = "A pin needs a position (1 is the top of the list)."
+        if self.action == self.Action.BOOST and not (self.factor and self.factor > 0):
+            errors["factor"] = "A boost needs a factor above 0 (1.5 scores the product half again as high)."
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The end must come after the start."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Recommendation(models.Model):

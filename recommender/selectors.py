@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from uuid import uuid4
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -14,7 +15,7 @@ from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
 from recommender.services.engine import Item, engine_build
-from recommender.services.refresh import cache_key, page_compute
+from recommender.services.refresh import cache_key, page_compute, version_key
 
 
 def clamp_limit(limit: Any) -> int:
@@ -101,6 +102,22 @@ def page_ref(page: ContentPage) -> dict[str, Any]:
 def stored_items(page: ContentPage) -> list[Item]:
     rows = Recommendation.objects.filter(page=page).order_by("rank")
     return [Item(r.product_id, r.rank, r.score, r.reasons, r.cautions, r.link_params) for r in rows]
+
+
+def list_version(slug: str) -> str:
+    """The page's current list version, a random token kept in the cache.
+
+    Cached API responses are keyed by it, and `page_store` deletes it on commit, so a refresh makes
+    every older response unreachable without knowing their keys. Read it before reading the list: a
+    response built from data older than the token it is stored under can then never be served.
+    """
+    key = version_key(slug)
+    version = cache.get(key)
+    if version is None:
+        token = uuid4().hex[:16]
+        cache.add(key, token, recommender_settings.CACHE_TIMEOUT)
+        version = cache.get(key) or token  # another reader may have won the add; without a cache, always new
+    return str(version)
 
 
 def page_list(page: ContentPage) -> dict[str, Any]:

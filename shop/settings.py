@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "corsheaders",
+    "import_export",
     "shop.catalog",
     "shop.content",
     "recommender",

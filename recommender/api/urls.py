@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from recommender.api import products, views
+from recommender.api import events, products, views
 
 v1 = [
     path("pages/", views.PageListView.as_view(), name="page-list"),
@@ -16,6 +16,7 @@ v1 = [
     path("products/<str:sku>/tags/", products.ProductTagsView.as_view(), name="product-tags"),
     path("products/<str:sku>/related/", products.ProductRelatedView.as_view(), name="product-related"),
     path("products/<str:sku>/articles/", products.ProductArticlesView.as_view(), name="product-articles"),
+    path("events/", events.EventView.as_view(), name="events"),
 ]
 
 urlpatterns = [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,10 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recommender.api.caching import cached_list, remember_slug, remembered_slug, stored_response
 from recommender.api.permissions import PreviewRole, ReadOrMarketing
 from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
+from recommender.api.throttling import AnonReadThrottle
 from recommender.models import ContentPage, PageTag, Tag
-from recommender.selectors import page_by_url, recommendations_for_page, recommendations_for_text
+from recommender.selectors import clamp_limit, page_by_url, recommendations_for_page, recommendations_for_text
 from recommender.services.pages import page_upsert
 
 LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, at most 20).")
@@ -68,32 +72,54 @@ class TagListView(generics.ListAPIView[Tag]):
     queryset = Tag.objects.select_related("parent").prefetch_related("synonyms", "relations_out__target")
 
 
-class PageRecommendationsView(APIView):
-    """The recommendation list of a page, by slug."""
+class CachedListView(APIView):
+    """Shared by the two list reads: JSON from stored bytes (see `caching`), the browsable API uncached."""
+
+    throttle_classes = [AnonReadThrottle]
+
+    def respond(self, request: Request, slug: str, limit: int, build: Callable[[], dict[str, Any]]) -> HttpResponse:
+        if request.accepted_renderer.format != "json":
+            return Response(build())
+        return cached_list(request, slug=slug, limit=limit, build=build)
+
+
+class PageRecommendationsView(CachedListView):
+    """The recommendation list of a page, by slug; a warm cache answers without SQL."""
 
     @extend_schema(parameters=[LIMIT], responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, slug: str) -> Response:
-        page = get_object_or_404(ContentPage, slug=slug, published=True)
-        payload = recommendations_for_page(page=page, limit=request.query_params.get("limit"))
-        return Response(absolutize(payload, request))
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        limit = clamp_limit(request.query_params.get("limit"))
+
+        def build() -> dict[str, Any]:
+            page = get_object_or_404(ContentPage, slug=slug, published=True)
+            return absolutize(recommendations_for_page(page=page, limit=limit), request)
+
+        return self.respond(request, slug, limit, build)
 
 
-class RecommendationsByUrlView(APIView):
-    """The recommendation list of a page, by canonical url."""
+class RecommendationsByUrlView(CachedListView):
+    """The recommendation list of a page, by canonical url; url -> slug is remembered so a hit needs no SQL."""
 
     @extend_schema(
         parameters=[OpenApiParameter("url", str, required=True, description="Canonical page URL."), LIMIT],
         responses=OpenApiTypes.OBJECT,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         url = request.query_params.get("url", "").strip()
         if not url:
             raise ValidationError({"url": ["This query parameter is required."]})
+        limit = clamp_limit(request.query_params.get("limit"))
+        slug = remembered_slug(url)
+        hit = stored_response(request, slug=slug, limit=limit) if slug else None
+        if hit is not None and request.accepted_renderer.format == "json":
+            return hit
         page = page_by_url(url)
         if page is None or not page.published:
             raise NotFound("No content page has this url.")
-        payload = recommendations_for_page(page=page, limit=request.query_params.get("limit"))
-        return Response(absolutize(payload, request))
+        remember_slug(url, page.slug)
+        return self.respond(
+            request, page.slug, limit, lambda: absolutize(recommendations_for_page(page=page, limit=limit), request)
+        )
 
 
 class PreviewView(APIView):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from recommender.conf import recommender_settings
+from recommender.dirty import pages_changed
 from recommender.models import ContentPage, PageTag, Tag
 from recommender.text.clean import plain_text
 from recommender.text.extract import TOPIC_KINDS, TagWeight, extract_tags, has_health_context
@@ -36,6 +37,29 @@ def page_upsert(
     page.title, page.text, page.source, page.published = plain_text(title), clean, source, published
     page.save()
     return page
+
+
+def unique_page_slug(title: str, url: str) -> str:
+    """A slug from the title that no other page uses (the page at this url keeps its own)."""
+    base = slugify(title)[:190] or "page"
+    taken = set(ContentPage.objects.filter(slug__startswith=base).exclude(url=url).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def external_page_register(*, title: str, text: str, url: str = "") -> ContentPage:
+    """Register an article that lives elsewhere (fetched or pasted); its list is refreshed after commit.
+
+    A pasted article without an address gets a `pasted:` placeholder url, so it can be previewed and
+    given placements; the embed snippet needs a real url.
+    """
+    slug = unique_page_slug(title, url)
+    return page_upsert(
+        url=url or f"pasted:{slug}", title=title, text=text, slug=slug, source=ContentPage.Source.EXTERNAL
+    )
 
 
 def page_extract(lexicon: Lexicon, *, title: str, text: str) -> dict[str, TagWeight]:
@@ -81,3 +105,21 @@ def page_analyse(*, page: ContentPage, lexicon: Lexicon, force: bool = False) ->
 def page_weights(page: ContentPage) -> dict[str, float]:
     """The page's stored tag weights (manual rows included)."""
     return dict(page.page_tags.values_list("tag__slug", "weight"))
+
+
+@transaction.atomic
+def page_tags_override(*, page: ContentPage, rows: list[PageTag], deleted: list[PageTag]) -> None:
+    """Marketing's edits to a page's tags: every saved row becomes manual, so extraction never overwrites it.
+
+    Deleting a row hands the tag back to extraction: the page is marked for re-analysis.
+    """
+    for row in deleted:
+        row.delete()
+    for row in rows:
+        row.page = page
+        row.source = PageTag.Source.MANUAL
+        row.save()
+    if deleted:
+        page.content_hash = ""
+        page.save(update_fields=["content_hash"])
+    pages_changed([page.pk])

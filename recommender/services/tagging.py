@@ -115,3 +115,126 @@ def product_tags_set(
             )
             rows.append(row)
     return rows
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def product_tags_add(
+    *,
+    products: Iterable[Any],
+    tag: Tag,
+    relevance: float,
+    user: Any = None,
+    source: str = ProductTag.Source.MANUAL,
+) -> int:
+    """Give each product this tag at this relevance, approved (a merchandiser's bulk action).
+
+    Re-adding updates the existing row of the same source; one refresh covers the whole batch.
+    """
+    if not 0.0 <= relevance <= 1.0:
+        raise ValueError("relevance must be between 0 and 1")
+    count = 0
+    with refresh_batch():
+        for product in products:
+            ProductTag.objects.update_or_create(
+                product=product,
+                tag=tag,
+                source=source,
+                defaults={"relevance": relevance, "status": ProductTag.Status.APPROVED},
+                create_defaults={
+                    "relevance": relevance,
+                    "status": ProductTag.Status.APPROVED,
+                    "created_by": _user_or_none(user),
+                },
+            )
+            count += 1
+    return count
+
+
+@transaction.atomic
+def product_tags_review(*, rows: Iterable[ProductTag], status: str) -> list[ProductTag]:
+    """Approve or reject suggested tags; returns the rows that changed (rows already so are left alone)."""
+    if status not in (ProductTag.Status.APPROVED, ProductTag.Status.REJECTED):
+        raise ValueError(f"cannot review a tag to {status!r}")
+    changed = []
+    with refresh_batch():
+        for row in rows:
+            if row.status != status:
+                row.status = status
+                row.save(update_fields=["status", "updated_at"])
+                changed.append(row)
+    return changed
+
+
+def product_tags_approve(*, rows: Iterable[ProductTag]) -> list[ProductTag]:
+    """Approve suggestions: only approved tags score."""
+    return product_tags_review(rows=rows, status=ProductTag.Status.APPROVED)
+
+
+def product_tags_reject(*, rows: Iterable[ProductTag]) -> list[ProductTag]:
+    """Reject suggestions; a rejected facts tag stays rejected when the facts are synced again."""
+    return product_tags_review(rows=rows, status=ProductTag.Status.REJECTED)
+
+
+@transaction.atomic
+def product_tags_remove(*, products: Iterable[Any], tag: Tag) -> list[ProductTag]:
+    """Remove this tag from the products, whatever its source; returns the deleted rows (for the log)."""
+    with refresh_batch():
+        rows = list(ProductTag.objects.filter(product__in=list(products), tag=tag).select_related("tag"))
+        for row in rows:
+            row.delete()  # one by one, so the receivers see each product
+    return rows
+
+
+@transaction.atomic
+def product_text_suggest(*, product: Any, lexicon: Any = None) -> list[ProductTag]:
+    """Suggest tags found in the product's name and description; they wait for a merchandiser.
+
+    Never approves: text says what a product mentions, not what it is ("iron-free" is caught by the
+    negation rules, but a merchandiser still decides). A tag the product already carries from any
+    source, or a text suggestion that was rejected, is not suggested again. Returns the new rows.
+    """
+    from recommender.services.taxonomy import lexicon_build
+    from recommender.text.extract import extract_tags
+
+    lexicon = lexicon or lexicon_build()
+    found = extract_tags(lexicon, title="", text=get_adapter().text(product))
+    wanted = {slug: tw.weight for slug, tw in found.items() if tw.weight > 0}
+    have = set(ProductTag.objects.filter(product=product).values_list("tag__slug", flat=True))
+    tags = Tag.objects.filter(slug__in=set(wanted) - have)
+    with refresh_batch():
+        return [
+            ProductTag.objects.create(
+                product=product,
+                tag=tag,
+                relevance=round(wanted[tag.slug], 2),
+                source=ProductTag.Source.TEXT,
+                status=ProductTag.Status.SUGGESTED,
+            )
+            for tag in tags
+        ]
+
+
+@transaction.atomic
+def product_tag_rows_save(*, rows: Iterable[ProductTag], deleted: Iterable[ProductTag] = (), user: Any = None) -> None:
+    """Save rows edited in the admin inline as one change: new rows record who made them."""
+    with refresh_batch():
+        for row in deleted:
+            row.delete()
+        for row in rows:
+            if row.pk is None and row.created_by_id is None:
+                row.created_by = _user_or_none(user)
+            row.save()
+
+
+@transaction.atomic
+def products_text_suggest(*, products: Iterable[Any]) -> dict[Any, list[ProductTag]]:
+    """Suggest tags from text for many products with one lexicon and one refresh."""
+    from recommender.services.taxonomy import lexicon_build
+
+    lexicon = lexicon_build()
+    with refresh_batch():
+        return {product: product_text_suggest(product=product, lexicon=lexicon) for product in products}

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from recommender.admin import ProductTaggingMixin
 from shop.catalog.models import Brand, NutrientAmount, Product
 
 
@@ -9,7 +10,9 @@ class NutrientAmountInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ProductTaggingMixin, admin.ModelAdmin):
+    """The plugin's mixin adds tag inlines, tag filters and bulk tagging actions."""
+
     list_display = ["name", "sku", "brand", "price", "in_stock", "active"]
     list_filter = ["in_stock", "active", "brand"]
     search_fields = ["name", "sku", "description"]

@@ -1,0 +1,49 @@
+"""Marketing's placements (pin, boost, bury, exclude) and the recorded lists they shape.
+
+Validation lives on the model (`Placement.clean`), so the admin form and any other caller agree:
+exactly one of page or tag, a position for a pin, a factor above 0 for a boost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from recommender.models import ArticleLink, Placement, Recommendation
+
+
+@admin.register(Placement)
+class PlacementAdmin(admin.ModelAdmin):
+    list_display = ["action", "product", "page", "tag", "position", "factor", "campaign", "starts_at", "ends_at"]
+    list_filter = ["action", "campaign"]
+    list_select_related = ["product", "page", "tag"]
+    search_fields = ["campaign", "utm_campaign", "page__title", "tag__name"]
+    autocomplete_fields = ["page", "tag"]
+    fieldsets = [
+        ("Where", {"fields": ["page", "tag"], "description": "One page, or every page that carries a tag."}),
+        ("What", {"fields": ["product", "action", "position", "factor"]}),
+        ("Campaign", {"fields": ["campaign", "utm_source", "utm_medium", "utm_campaign", "starts_at", "ends_at"]}),
+    ]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["page", "rank", "product", "score", "generation", "computed_at"]
+    list_filter = ["page"]
+    raw_id_fields = ["product"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ArticleLink)
+class ArticleLinkAdmin(admin.ModelAdmin):
+    list_display = ["page", "product", "position", "campaign", "starts_at", "ends_at"]
+    list_select_related = ["page", "product"]
+    search_fields = ["campaign", "page__title"]
+    autocomplete_fields = ["page"]
