@@ -28,9 +28,12 @@ run: install
 	$(PY) manage.py refresh_recommendations
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Unit and browser tests on SQLite (DESIGN.md section 6); integration tests on the PostgreSQL and Redis of
+# DATABASE_URL / REDIS_URL with real workers (skipped locally when absent, required under CI=true).
 test: install-dev
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m integration
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from recommender import dirty
 from recommender.conf import product_model_label
 from recommender.models import ArticleLink, ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
+from recommender.services.refresh import cache_key, version_key
 
 ANALYSIS_FIELDS = frozenset({"content_hash", "analysed_at"})
 
@@ -25,6 +28,13 @@ def page_changed(sender: Any, instance: ContentPage, update_fields: Any = None, 
     # Storing the analysis result is not a change of the page itself.
     if not (update_fields and set(update_fields) <= ANALYSIS_FIELDS):
         dirty.pages_changed([instance.pk])
+
+
+@receiver(post_delete, sender=ContentPage)
+def page_deleted(sender: Any, instance: ContentPage, **kwargs: Any) -> None:
+    # Its rows go with it; its cached list and API responses must not outlive it.
+    keys = [cache_key(instance.slug), version_key(instance.slug)]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @receiver([post_save, post_delete], sender=PageTag)

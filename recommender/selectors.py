@@ -122,7 +122,9 @@ def list_version(slug: str) -> str:
 
 def page_list(page: ContentPage) -> dict[str, Any]:
     """The full stored list for a page, cached; computed on request if the page has none yet."""
-    key = cache_key(page.slug)
+    # Keyed by the list version read first: a list read from the database just before a refresh
+    # commits is stored under the old version, which nobody asks for again.
+    key = f"{cache_key(page.slug)}:{list_version(page.slug)}"
     cached = cache.get(key)
     if cached is not None:
         return dict(cached)
