@@ -47,7 +47,7 @@ def page_tag_changed(sender: Any, instance: PageTag, **kwargs: Any) -> None:
 def placement_changed(sender: Any, instance: Placement, **kwargs: Any) -> None:
     if instance.page_id:
         dirty.pages_changed([instance.page_id])
-    else:
+    elif instance.tag_id is not None:
         dirty.pages_changed(PageTag.objects.filter(tag_id=instance.tag_id).values_list("page_id", flat=True))
 
 

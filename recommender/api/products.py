@@ -68,7 +68,7 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
     )
     def get(self, request: Request) -> Response:
         products = self.filtered(get_adapter().queryset().order_by("pk"), request)
-        page = self.paginate_queryset(products)
+        page = self.paginate_queryset(products) or []
         tags = product_tag_slugs(p.pk for p in page)
         rows = [product_payload(p, tags.get(p.pk, [])) for p in page]
         return self.get_paginated_response([{**r, "url": absolute(request, r["url"])} for r in rows])

@@ -35,7 +35,7 @@ class SynonymSerializer(serializers.ModelSerializer[Synonym]):
 
 
 class RelationSerializer(serializers.ModelSerializer[TagRelation]):
-    target = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    target: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = TagRelation
@@ -43,7 +43,9 @@ class RelationSerializer(serializers.ModelSerializer[TagRelation]):
 
 
 class TagSerializer(serializers.ModelSerializer[Tag]):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="slug", read_only=True
+    )
     synonyms = SynonymSerializer(many=True, read_only=True)
     relations = RelationSerializer(many=True, read_only=True, source="relations_out")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -93,10 +94,15 @@ def related_articles_compute(
         )  # fmt: skip
     items: list[RelatedArticle] = []
     for i, score in found:
-        reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)  # type: ignore[index]
+        reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)
         items.append(RelatedArticle(page=pages.pages[i], score=round(score, 4), reasons=reasons))
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
-        reason = {"tag": None, "label": LINK_REASON, "weight": 1.0, "evidence": {"grade": None, "citations": []}}
+        reason: dict[str, Any] = {
+            "tag": None,
+            "label": LINK_REASON,
+            "weight": 1.0,
+            "evidence": {"grade": None, "citations": []},
+        }
         pinned = RelatedArticle(page=link.page, score=0.0, reasons=[reason])
         pinned.link_params = {"utm_campaign": link.campaign} if link.campaign else {}
         items.insert(min(link.position - 1, len(items)), pinned)
