@@ -107,6 +107,11 @@ def _space() -> tuple[TagSpace, dict[str, Tag]]:
     return space, tags
 
 
+def tag_space() -> TagSpace:
+    """The tag space alone (no products), e.g. to find the pages a change can reach."""
+    return _space()[0]
+
+
 def _approved_relevances() -> dict[int, dict[str, float]]:
     """Per product, the best approved relevance per tag."""
     relevances: dict[int, dict[str, float]] = defaultdict(dict)

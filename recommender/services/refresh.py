@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +14,7 @@ from django.utils import timezone
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ContentPage, PageState, PageTag, Placement, ProductTag, Recommendation
 from recommender.scoring.rank import Rule
-from recommender.services.engine import Engine, Item, engine_build
+from recommender.services.engine import Engine, Item, engine_build, tag_space
 from recommender.services.pages import page_analyse, page_weights
 from recommender.services.related import article_links_as_rules
 
@@ -128,18 +129,32 @@ def pages_refresh(
     return summary
 
 
+def pages_meeting_tags(slugs: Iterable[str]) -> set[int]:
+    """Pages whose expanded tags meet these tags' expansion (forms -> nutrients, conditions -> nutrients).
+
+    Both sides are expanded with the same matrix the scorer uses, so a page that names only
+    "magnesium citrate" is found for a product tagged "magnesium glycinate", and a page about
+    magnesium for a product tagged "magnesium deficiency". Tags a page speaks against count too.
+    """
+    space = tag_space()
+    wanted = space.expand(space.vector(dict.fromkeys(slugs, 1.0))) > 0
+    rows: dict[int, dict[str, float]] = {}
+    for page_id, slug, weight in PageTag.objects.values_list("page_id", "tag__slug", "weight"):
+        rows.setdefault(page_id, {})[slug] = abs(weight)
+    if not rows or not wanted.any():
+        return set()
+    page_ids = list(rows)
+    matrix = space.expand(np.vstack([space.vector(rows[pid]) for pid in page_ids])) > 0
+    return {pid for pid, hit in zip(page_ids, (matrix & wanted).any(axis=1), strict=True) if hit}
+
+
 def pages_affected_by_products(product_ids: Iterable[int]) -> list[int]:
-    """Pages whose tags meet the products' tags (with parents), plus pages that list them now."""
+    """Pages the products can newly appear on, plus pages that list, pin or link them now."""
     ids = list(product_ids)
-    engine_tags = set(
-        ProductTag.objects.filter(product_id__in=ids).values_list("tag__slug", "tag__parent__slug").distinct()
-    )
-    slugs = {s for pair in engine_tags for s in pair if s}
-    meeting = PageTag.objects.filter(Q(tag__slug__in=slugs) | Q(tag__relations_out__target__slug__in=slugs))
+    page_ids = pages_meeting_tags(ProductTag.objects.filter(product_id__in=ids).values_list("tag__slug", flat=True))
     listed = Recommendation.objects.filter(product_id__in=ids)
     linked = ArticleLink.objects.filter(product_id__in=ids).values_list("page_id", flat=True)
     pinned = Placement.objects.filter(product_id__in=ids, page__isnull=False)
-    page_ids = set(meeting.values_list("page_id", flat=True))
     page_ids |= set(listed.values_list("page_id", flat=True)) | set(pinned.values_list("page_id", flat=True))
     page_ids |= set(linked)
     if Placement.objects.filter(product_id__in=ids, page__isnull=True).exists():
