@@ -7,19 +7,24 @@ action is one transaction and one refresh, recorded in the admin history of the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 
+from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ProductTag, Tag
+from recommender.selectors import related_articles_for, related_products_for
 from recommender.services import tagging
 
+PREVIEW_LIMIT = 6
 PERM_ADD = "recommender.add_producttag"
 PERM_CHANGE = "recommender.change_producttag"
 PERM_DELETE = "recommender.delete_producttag"
@@ -181,9 +186,36 @@ class ProductTaggingMixin:
     """Add in front of a host's ProductAdmin: `class ProductAdmin(ProductTaggingMixin, admin.ModelAdmin)`."""
 
     recommender_inlines: list[type[admin.options.InlineModelAdmin]] = [ProductTagInline, ProductArticleLinkInline]
+    change_form_template: ClassVar[str | None] = "admin/recommender/product_change_form.html"
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [*super().get_inlines(request, obj), *self.recommender_inlines]  # type: ignore[misc]
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        view = self.admin_site.admin_view(self.recommender_preview_view)  # type: ignore[attr-defined]
+        name = f"{opts.app_label}_{opts.model_name}_recommender_preview"
+        return [path("<path:object_id>/recommender-preview/", view, name=name), *super().get_urls()]  # type: ignore[misc]
+
+    def recommender_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """What shoppers see on this product's page: related products and the articles to read."""
+        product = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if product is None:
+            raise Http404
+        if not self.has_view_permission(request, product):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": self.model._meta,  # type: ignore[attr-defined]
+            "original": product,
+            "title": f"Preview: {product}",
+            "related": {
+                "items": related_products_for(product=product, limit=PREVIEW_LIMIT),
+                "disclaimer": recommender_settings.DISCLAIMER,
+            },
+            "articles": related_articles_for(product=product, limit=PREVIEW_LIMIT),
+        }
+        return TemplateResponse(request, "admin/recommender/product_preview.html", context)
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         return [*super().get_list_filter(request), TagFilter, TagStatusFilter]  # type: ignore[misc]

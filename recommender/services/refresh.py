@@ -145,7 +145,7 @@ def pages_meeting_tags(slugs: Iterable[str]) -> set[int]:
         return set()
     page_ids = list(rows)
     matrix = space.expand(np.vstack([space.vector(rows[pid]) for pid in page_ids])) > 0
-    return {pid for pid, hit in zip(page_ids, (matrix & wanted).any(axis=1), strict=True) if hit}
+    return {page_ids[i] for i in np.flatnonzero((matrix & wanted).any(axis=1))}
 
 
 def pages_affected_by_products(product_ids: Iterable[int]) -> list[int]:

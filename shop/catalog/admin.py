@@ -10,7 +10,7 @@ class NutrientAmountInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ProductTaggingMixin, admin.ModelAdmin):
+class ProductAdmin(ProductTaggingMixin, admin.ModelAdmin):  # type: ignore[misc]  # change_form_template
     """The plugin's mixin adds tag inlines, tag filters and bulk tagging actions."""
 
     list_display = ["name", "sku", "brand", "price", "in_stock", "active"]

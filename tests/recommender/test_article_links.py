@@ -93,3 +93,16 @@ def test_concentrace_product_page_reads_more_about_restless_legs(demo: None, cli
     assert article_slugs(drops)[0] == RLS
     protein = Product.objects.get(name__startswith="Whey")
     assert "Read more" not in client.get(protein.get_absolute_url()).content.decode()
+
+
+def test_admin_product_preview_shows_related_articles(demo: None, client: Any) -> None:
+    from django.contrib.auth.models import User
+
+    admin_user = User.objects.create_superuser("boss", "boss@example.org", "boss-pass-123")
+    client.force_login(admin_user)
+    drops = Product.objects.get(sku="TM-CTD-8OZ")
+    change = client.get(f"/admin/catalog/product/{drops.pk}/change/").content.decode()
+    assert "Preview what shoppers see" in change
+    html = client.get(f"/admin/catalog/product/{drops.pk}/recommender-preview/").content.decode()
+    assert "Read more" in html and f'data-page="{RLS}"' in html
+    assert "Related products" in html and "Food and Drug Administration" in html
