@@ -1,0 +1,91 @@
+"""`/api/v1/placements/`: marketing's pins, boosts, buries and excludes, for a page or a tag.
+
+Validation is the model's own (`Placement.clean`), so the admin and the API apply the same rules;
+saving announces the change and the pages in scope are refreshed after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework import generics, serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from recommender.adapters import get_adapter
+from recommender.api.permissions import MARKETING, in_role
+from recommender.models import ContentPage, Placement, Tag
+
+
+class MarketingOnly(BasePermission):
+    """Placements are marketing's tool: marketing and staff may read and write them."""
+
+    message = "Only marketing or staff may manage placements."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return in_role(request.user, MARKETING)
+
+
+class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
+    """A host product, written and read as its sku."""
+
+    def to_representation(self, product: Any) -> str:
+        return get_adapter().sku(product)
+
+    def to_internal_value(self, data: Any) -> Any:
+        product = get_adapter().queryset().filter(sku=str(data)).first()
+        if product is None:
+            raise serializers.ValidationError(f"No product has the sku {data!r}.")
+        return product
+
+
+class PlacementSerializer(serializers.ModelSerializer[Placement]):
+    page = serializers.SlugRelatedField(
+        slug_field="slug", queryset=ContentPage.objects.all(), allow_null=True, required=False
+    )
+    tag = serializers.SlugRelatedField(slug_field="slug", queryset=Tag.objects.all(), allow_null=True, required=False)
+    product = ProductSkuField()
+
+    class Meta:
+        model = Placement
+        fields = [
+            "id", "page", "tag", "product", "action", "position", "factor", "campaign",
+            "utm_source", "utm_medium", "utm_campaign", "starts_at", "ends_at",
+        ]  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Run the model's rules on the placement as it would be saved."""
+        instance = Placement(**{**self.current(), **attrs})
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+    def current(self) -> dict[str, Any]:
+        if self.instance is None:
+            return {}
+        fields = ["page", "tag", "product", "action", "position", "factor", "starts_at", "ends_at"]
+        return {name: getattr(self.instance, name) for name in fields}
+
+
+class PlacementListView(generics.ListCreateAPIView[Placement]):
+    """List and create placements."""
+
+    serializer_class = PlacementSerializer
+    permission_classes = [MarketingOnly]
+
+    def get_queryset(self) -> QuerySet[Placement]:
+        return Placement.objects.select_related("page", "tag", "product").order_by("pk")
+
+
+class PlacementDetailView(generics.RetrieveUpdateDestroyAPIView[Placement]):
+    """Read, change or delete one placement."""
+
+    serializer_class = PlacementSerializer
+    permission_classes = [MarketingOnly]
+
+    def get_queryset(self) -> QuerySet[Placement]:
+        return Placement.objects.select_related("page", "tag", "product")
