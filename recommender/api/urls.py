@@ -3,11 +3,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from recommender.api import events, products, views
+from recommender.api import events, placements, products, views
 
 v1 = [
     path("pages/", views.PageListView.as_view(), name="page-list"),
-    path("pages/<slug:slug>/recommendations/", views.PageRecommendationsView.as_view(), name="page-recommendations"),
+    path("pages/<str:slug>/recommendations/", views.PageRecommendationsView.as_view(), name="page-recommendations"),
     path("recommendations/", views.RecommendationsByUrlView.as_view(), name="recommendations-by-url"),
     path("recommendations/preview/", views.PreviewView.as_view(), name="recommendations-preview"),
     path("tags/", views.TagListView.as_view(), name="tag-list"),
@@ -17,6 +17,8 @@ v1 = [
     path("products/<str:sku>/related/", products.ProductRelatedView.as_view(), name="product-related"),
     path("products/<str:sku>/articles/", products.ProductArticlesView.as_view(), name="product-articles"),
     path("events/", events.EventView.as_view(), name="events"),
+    path("placements/", placements.PlacementListView.as_view(), name="placement-list"),
+    path("placements/<int:pk>/", placements.PlacementDetailView.as_view(), name="placement-detail"),
 ]
 
 urlpatterns = [
