@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender.adapters import get_adapter
+from recommender.api.schema import errors
 from recommender.api.throttling import EventsThrottle
 from recommender.models import ContentPage
 from recommender.services.events import COUNTERS, event_record, is_bot
@@ -64,7 +65,10 @@ class EventView(APIView):
     throttle_scope = "events"
     parser_classes = [JSONParser, PlainTextJSONParser]
 
-    @extend_schema(request=EventSerializer, responses={204: OpenApiResponse(description="Counted (or ignored).")})
+    @extend_schema(
+        request=EventSerializer,
+        responses={204: OpenApiResponse(description="Counted (or ignored)."), **errors(400, 415)},
+    )
     def post(self, request: Request) -> Response:
         if is_bot(request.headers.get("User-Agent", "")) or foreign_origin(request):
             return Response(status=204)

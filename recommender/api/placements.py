@@ -10,12 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from recommender.adapters import get_adapter
 from recommender.api.permissions import MARKETING, in_role
+from recommender.api.schema import errors
 from recommender.models import ContentPage, Placement, Tag
 
 
@@ -71,6 +73,10 @@ class PlacementSerializer(serializers.ModelSerializer[Placement]):
         return {name: getattr(self.instance, name) for name in fields}
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: PlacementSerializer, **errors(403, 404)}),
+    post=extend_schema(responses={201: PlacementSerializer, **errors(400, 403, 415)}),
+)
 class PlacementListView(generics.ListCreateAPIView[Placement]):
     """List and create placements."""
 
@@ -81,6 +87,12 @@ class PlacementListView(generics.ListCreateAPIView[Placement]):
         return Placement.objects.select_related("page", "tag", "product").order_by("pk")
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: PlacementSerializer, **errors(403, 404)}),
+    put=extend_schema(responses={200: PlacementSerializer, **errors(400, 403, 404, 415)}),
+    patch=extend_schema(responses={200: PlacementSerializer, **errors(400, 403, 404, 415)}),
+    delete=extend_schema(responses={204: None, **errors(403, 404)}),
+)
 class PlacementDetailView(generics.RetrieveUpdateDestroyAPIView[Placement]):
     """Read, change or delete one placement."""
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -14,6 +13,13 @@ from rest_framework.response import Response
 
 from recommender.adapters import get_adapter
 from recommender.api.permissions import ReadOrMerchandiser
+from recommender.api.schema import (
+    ProductArticlesSerializer,
+    ProductOutSerializer,
+    ProductTagListSerializer,
+    RelatedProductsSerializer,
+    errors,
+)
 from recommender.api.serializers import ProductFeedSerializer, ProductTagsSerializer
 from recommender.conf import recommender_settings
 from recommender.models import ProductTag
@@ -63,15 +69,18 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
             OpenApiParameter("tag", str, description="Tag slug; a nutrient also matches its forms."),
             OpenApiParameter("in_stock", bool),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: ProductOutSerializer(many=True), **errors(404)},
         operation_id="v1_products_list",
     )
     def get(self, request: Request) -> Response:
-        products = self.filtered(get_adapter().queryset().order_by("pk"), request)
+        products = self.filtered(self.get_queryset().order_by("pk"), request)
         page = self.paginate_queryset(products) or []
         tags = product_tag_slugs(p.pk for p in page)
         rows = [product_payload(p, tags.get(p.pk, [])) for p in page]
         return self.get_paginated_response([{**r, "url": absolute(request, r["url"])} for r in rows])
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return get_adapter().queryset()
 
     def filtered(self, products: QuerySet[Any], request: Request) -> QuerySet[Any]:
         tag = request.query_params.get("tag")
@@ -95,11 +104,11 @@ class ProductDetailView(GenericAPIView):  # type: ignore[type-arg]
         data = product_payload(product, product_tag_slugs([product.pk]).get(product.pk, []))
         return {**data, "url": absolute(request, data["url"])}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: ProductOutSerializer, **errors(404)})
     def get(self, request: Request, sku: str) -> Response:
         return Response(self.payload(request, product_or_404(sku)))
 
-    @extend_schema(request=ProductFeedSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ProductFeedSerializer, responses={200: ProductOutSerializer, **errors(400, 403, 404, 415)})
     def patch(self, request: Request, sku: str) -> Response:
         product = product_or_404(sku)
         serializer = ProductFeedSerializer(data=request.data)
@@ -114,6 +123,10 @@ class ProductTagsView(GenericAPIView):  # type: ignore[type-arg]
     permission_classes = [ReadOrMerchandiser]
     serializer_class = ProductTagsSerializer
 
+    def get_object(self) -> Any:
+        """The product, for DRF's OPTIONS metadata (the view has no queryset to look it up in)."""
+        return product_or_404(self.kwargs["sku"])
+
     def rows(self, product: Any) -> dict[str, Any]:
         tags = ProductTag.objects.filter(product_id=product.pk).select_related("tag").order_by("tag__slug", "source")
         return {
@@ -123,11 +136,13 @@ class ProductTagsView(GenericAPIView):  # type: ignore[type-arg]
             ],
         }
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: ProductTagListSerializer, **errors(404)})
     def get(self, request: Request, sku: str) -> Response:
         return Response(self.rows(product_or_404(sku)))
 
-    @extend_schema(request=ProductTagsSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=ProductTagsSerializer, responses={200: ProductTagListSerializer, **errors(400, 403, 404, 415)}
+    )
     def put(self, request: Request, sku: str) -> Response:
         product = product_or_404(sku)
         serializer = ProductTagsSerializer(data=request.data)
@@ -143,7 +158,7 @@ LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, 
 class ProductRelatedView(GenericAPIView):  # type: ignore[type-arg]
     """Related products, in the recommendation-list shape (with `product` instead of `page`)."""
 
-    @extend_schema(parameters=[LIMIT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[LIMIT], responses={200: RelatedProductsSerializer, **errors(404)})
     def get(self, request: Request, sku: str) -> Response:
         product = product_or_404(sku)
         items = related_products_for(product=product, limit=request.query_params.get("limit"))
@@ -160,7 +175,7 @@ class ProductRelatedView(GenericAPIView):  # type: ignore[type-arg]
 class ProductArticlesView(GenericAPIView):  # type: ignore[type-arg]
     """Articles that discuss what the product holds: `{product, items: [{rank, score, page, reasons, link}]}`."""
 
-    @extend_schema(parameters=[LIMIT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[LIMIT], responses={200: ProductArticlesSerializer, **errors(404)})
     def get(self, request: Request, sku: str) -> Response:
         product = product_or_404(sku)
         items = related_articles_for(product=product, limit=request.query_params.get("limit"))

@@ -44,7 +44,7 @@ class RelationSerializer(serializers.ModelSerializer[TagRelation]):
 
 class TagSerializer(serializers.ModelSerializer[Tag]):
     parent: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     synonyms = SynonymSerializer(many=True, read_only=True)
     relations = RelationSerializer(many=True, read_only=True, source="relations_out")

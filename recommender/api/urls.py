@@ -18,7 +18,7 @@ v1 = [
     path("products/<str:sku>/articles/", products.ProductArticlesView.as_view(), name="product-articles"),
     path("events/", events.EventView.as_view(), name="events"),
     path("placements/", placements.PlacementListView.as_view(), name="placement-list"),
-    path("placements/<int:pk>/", placements.PlacementDetailView.as_view(), name="placement-detail"),
+    path("placements/<str:pk>/", placements.PlacementDetailView.as_view(), name="placement-detail"),
 ]
 
 urlpatterns = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.validators import slug_re
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -18,11 +18,12 @@ from rest_framework.views import APIView
 
 from recommender.api.caching import cached_list, remember_slug, remembered_slug, stored_response
 from recommender.api.permissions import PreviewRole, ReadOrMarketing
+from recommender.api.schema import NOT_FOUND, RecommendationListSerializer, errors
 from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
 from recommender.api.throttling import AnonReadThrottle
 from recommender.models import ContentPage, PageTag, Tag
 from recommender.selectors import clamp_limit, page_by_url, recommendations_for_page, recommendations_for_text
-from recommender.services.pages import page_upsert
+from recommender.services.pages import page_upsert, unique_page_slug
 
 LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, at most 20).")
 
@@ -41,13 +42,14 @@ def absolutize(payload: dict[str, Any], request: Request) -> dict[str, Any]:
     return {**payload, "page": {**page, "url": full(page.get("url"))} if page else page, "items": items}
 
 
+@extend_schema_view(get=extend_schema(responses={200: PageSerializer, 404: NOT_FOUND}))
 class PageListView(generics.ListAPIView[ContentPage]):
     """Content pages with their tags; marketing may POST an external article (url, title, text)."""
 
     serializer_class = PageSerializer
     permission_classes = [ReadOrMarketing]
 
-    @extend_schema(request=PageCreateSerializer, responses={201: PageSerializer})
+    @extend_schema(request=PageCreateSerializer, responses={201: PageSerializer, **errors(400, 403, 415)})
     def post(self, request: Request) -> Response:
         body = PageCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -55,7 +57,8 @@ class PageListView(generics.ListAPIView[ContentPage]):
         if data.get("slug") and ContentPage.objects.filter(slug=data["slug"]).exclude(url=data["url"]).exists():
             raise ValidationError({"slug": ["Another page already has this slug."]})
         page = page_upsert(
-            url=data["url"], title=data["title"], text=data["text"], slug=data.get("slug", ""),
+            url=data["url"], title=data["title"], text=data["text"],
+            slug=data.get("slug") or unique_page_slug(data["title"], data["url"]),
             source=ContentPage.Source.EXTERNAL,
         )  # fmt: skip
         return Response(PageSerializer(page, context={"request": request}).data, status=201)
@@ -65,6 +68,7 @@ class PageListView(generics.ListAPIView[ContentPage]):
         return ContentPage.objects.filter(published=True).prefetch_related(tags).order_by("slug")
 
 
+@extend_schema_view(get=extend_schema(responses={200: TagSerializer, 404: NOT_FOUND}))
 class TagListView(generics.ListAPIView[Tag]):
     """The taxonomy: tags with synonyms, parent, relations and evidence."""
 
@@ -86,8 +90,10 @@ class CachedListView(APIView):
 class PageRecommendationsView(CachedListView):
     """The recommendation list of a page, by slug; a warm cache answers without SQL."""
 
-    @extend_schema(parameters=[LIMIT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[LIMIT], responses={200: RecommendationListSerializer, **errors(404)})
     def get(self, request: Request, slug: str) -> HttpResponse:
+        if not slug_re.fullmatch(slug):  # the route takes any segment, so a bad slug gets a JSON 404 too
+            raise NotFound("No content page has this slug.")
         limit = clamp_limit(request.query_params.get("limit"))
 
         def build() -> dict[str, Any]:
@@ -102,7 +108,7 @@ class RecommendationsByUrlView(CachedListView):
 
     @extend_schema(
         parameters=[OpenApiParameter("url", str, required=True, description="Canonical page URL."), LIMIT],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: RecommendationListSerializer, **errors(400, 404)},
     )
     def get(self, request: Request) -> HttpResponse:
         url = request.query_params.get("url", "").strip()
@@ -127,7 +133,7 @@ class PreviewView(APIView):
 
     permission_classes = [PreviewRole]
 
-    @extend_schema(request=PreviewSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PreviewSerializer, responses={200: RecommendationListSerializer, **errors(400, 403, 415)})
     def post(self, request: Request) -> Response:
         body = PreviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
