@@ -103,7 +103,8 @@ def shared_label(space: TagSpace, slug: str) -> str:
 
 def discusses_label(space: TagSpace, slug: str) -> str:
     """Why an article is related to a product: what it discusses."""
-    return f"Discusses {space.info(slug).name.lower()}."
+    info = space.info(slug)
+    return f"Discusses {info.name if info.kind == 'product-line' else info.name.lower()}."
 
 
 def simple_reasons(
