@@ -12,22 +12,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 
 from recommender.adapters import get_adapter
-from recommender.api.permissions import MARKETING, in_role
+from recommender.api.permissions import PlacementAccess
 from recommender.api.schema import errors
 from recommender.models import ContentPage, Placement, Tag
-
-
-class MarketingOnly(BasePermission):
-    """Placements are marketing's tool: marketing and staff may read and write them."""
-
-    message = "Only marketing or staff may manage placements."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return in_role(request.user, MARKETING)
 
 
 class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
@@ -81,7 +70,7 @@ class PlacementListView(generics.ListCreateAPIView[Placement]):
     """List and create placements."""
 
     serializer_class = PlacementSerializer
-    permission_classes = [MarketingOnly]
+    permission_classes = [PlacementAccess]
 
     def get_queryset(self) -> QuerySet[Placement]:
         return Placement.objects.select_related("page", "tag", "product").order_by("pk")
@@ -97,7 +86,7 @@ class PlacementDetailView(generics.RetrieveUpdateDestroyAPIView[Placement]):
     """Read, change or delete one placement."""
 
     serializer_class = PlacementSerializer
-    permission_classes = [MarketingOnly]
+    permission_classes = [PlacementAccess]
 
     def get_queryset(self) -> QuerySet[Placement]:
         return Placement.objects.select_related("page", "tag", "product")

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.adapters import get_adapter
-from recommender.api.permissions import ReadOrMerchandiser
+from recommender.api.permissions import ProductTagsWrite, ProductWrite
 from recommender.api.schema import (
     ProductArticlesSerializer,
     ProductOutSerializer,
@@ -97,7 +97,7 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
 class ProductDetailView(GenericAPIView):  # type: ignore[type-arg]
     """One product; PATCH `in_stock`, `active`, `price` (merchandisers, staff, or their tokens)."""
 
-    permission_classes = [ReadOrMerchandiser]
+    permission_classes = [ProductWrite]
     serializer_class = ProductFeedSerializer
 
     def payload(self, request: Request, product: Any) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class ProductDetailView(GenericAPIView):  # type: ignore[type-arg]
 class ProductTagsView(GenericAPIView):  # type: ignore[type-arg]
     """A product's tags; PUT replaces its manual tags (merchandisers and staff)."""
 
-    permission_classes = [ReadOrMerchandiser]
+    permission_classes = [ProductTagsWrite]
     serializer_class = ProductTagsSerializer
 
     def get_object(self) -> Any:

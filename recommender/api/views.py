@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender.api.caching import cached_list, remember_slug, remembered_slug, stored_response
-from recommender.api.permissions import PreviewRole, ReadOrMarketing
+from recommender.api.permissions import PageWrite, PreviewAccess
 from recommender.api.schema import NOT_FOUND, RecommendationListSerializer, errors
 from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
 from recommender.api.throttling import AnonReadThrottle
@@ -47,7 +47,7 @@ class PageListView(generics.ListAPIView[ContentPage]):
     """Content pages with their tags; marketing may POST an external article (url, title, text)."""
 
     serializer_class = PageSerializer
-    permission_classes = [ReadOrMarketing]
+    permission_classes = [PageWrite]
 
     @extend_schema(request=PageCreateSerializer, responses={201: PageSerializer, **errors(400, 403, 415)})
     def post(self, request: Request) -> Response:
@@ -131,7 +131,7 @@ class RecommendationsByUrlView(CachedListView):
 class PreviewView(APIView):
     """What shoppers would see for any title and text; writes nothing."""
 
-    permission_classes = [PreviewRole]
+    permission_classes = [PreviewAccess]
 
     @extend_schema(request=PreviewSerializer, responses={200: RecommendationListSerializer, **errors(400, 403, 415)})
     def post(self, request: Request) -> Response:
