@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from recommender.conf import product_model_label
+from recommender.links import validate_page_url
 
 UNIT_RANGE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -142,7 +143,12 @@ class ContentPage(models.Model):
         EXTERNAL = "external", "External URL"
 
     slug = models.SlugField(max_length=200, unique=True)
-    url = models.CharField(max_length=500, unique=True, help_text="Canonical URL or site path.")
+    url = models.CharField(
+        max_length=500,
+        unique=True,
+        validators=[validate_page_url],
+        help_text="Canonical http(s) URL, or a path on this site starting with '/'.",
+    )
     title = models.CharField(max_length=300)
     text = models.TextField(blank=True, help_text="Plain text, sanitised.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
+from recommender.links import linkable, with_params
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
 from recommender.services.engine import Item, engine_build
 from recommender.services.refresh import cache_key, page_compute, version_key
@@ -54,14 +55,6 @@ def product_payload(product: Any, tags: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def with_params(url: str, params: dict[str, str]) -> str:
-    """The product url with UTM parameters appended."""
-    query = urlencode({k: v for k, v in params.items() if v})
-    if not query:
-        return url
-    return f"{url}{'&' if urlsplit(url).query else '?'}{query}"
-
-
 def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
     """Render computed or stored items with their products."""
     products = get_adapter().for_ids(i.product_id for i in items)
@@ -96,7 +89,7 @@ def list_payload(page: dict[str, Any], items: Sequence[Item], generated_at: Any)
 
 
 def page_ref(page: ContentPage) -> dict[str, Any]:
-    return {"slug": page.slug, "title": page.title, "url": page.url}
+    return {"slug": page.slug, "title": page.title, "url": linkable(page.url)}
 
 
 def stored_items(page: ContentPage) -> list[Item]:
@@ -175,15 +168,20 @@ def related_products_for(*, product: Any, limit: Any = None) -> list[dict[str, A
 
 
 def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, Any]]:
-    """Stored related articles of a product: `[{rank, score, page: {slug, title, url}, reasons, link}]`."""
+    """Stored related articles of a product: `[{rank, score, page: {slug, title, url}, reasons, link}]`.
+
+    Only pages with a url that is safe to link are listed: "read more" with no address (a pasted
+    article) helps nobody, and a stored `javascript:` url must never become a link.
+    """
     rows = RelatedArticle.objects.filter(product_id=product.pk, page__published=True).select_related("page")
+    linked = [(a, url) for a in rows.order_by("rank") if (url := linkable(a.page.url))]
     return [
         {
             "rank": a.rank,
             "score": a.score,
-            "page": {"slug": a.page.slug, "title": a.page.title, "url": a.page.url},
+            "page": {"slug": a.page.slug, "title": a.page.title, "url": url},
             "reasons": a.reasons,
-            "link": with_params(a.page.url, a.link_params),
+            "link": with_params(url, a.link_params),
         }
-        for a in rows.order_by("rank")[: clamp_limit(limit)]
+        for a, url in linked[: clamp_limit(limit)]
     ]

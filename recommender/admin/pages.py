@@ -17,10 +17,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from recommender.fetch import FetchError, fetch_article
+from recommender.links import linkable, validate_page_url
 from recommender.models import ArticleLink, ContentPage, PageTag
 from recommender.selectors import recommendations_for_page, recommendations_for_text
 from recommender.services.pages import external_page_register, page_tags_override
@@ -57,6 +58,7 @@ class ExternalArticleForm(forms.Form):
         label="Article URL",
         max_length=500,
         assume_scheme="https",
+        validators=[validate_page_url],
         help_text="Fetched by the server (public http or https addresses only). With pasted text, only recorded.",
     )
     title = forms.CharField(required=False, max_length=300)
@@ -74,13 +76,12 @@ class ExternalArticleForm(forms.Form):
 
 def embed_snippet(request: HttpRequest, page: ContentPage) -> str:
     """The script tag an external page uses to show the widget; empty when the page has no address."""
-    if not page.url.startswith(("http://", "https://", "/")):
+    url = linkable(page.url)
+    if url is None:
         return ""
-    site = request.build_absolute_uri("/").rstrip("/")
-    page_url = page.url if page.url.startswith("http") else f"{site}{page.url}"
-    script = static("recommender/widget.js")
-    script = script if script.startswith("http") else f"{site}{script}"
-    return f'<script src="{script}" data-page-url="{page_url}" async></script>'
+    page_url = request.build_absolute_uri(url)
+    script = request.build_absolute_uri(static("recommender/widget.js"))
+    return format_html('<script src="{}" data-page-url="{}" async></script>', script, page_url)
 
 
 @admin.register(ContentPage)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from recommender.links import validate_page_url
 from recommender.models import ContentPage, Synonym, Tag, TagRelation
 
 
@@ -96,7 +97,7 @@ class ProductTagsSerializer(StrictSerializer):
 class PageCreateSerializer(StrictSerializer):
     """POST body of /pages/: register an external article by url with its text."""
 
-    url = serializers.URLField(max_length=500)
+    url = serializers.URLField(max_length=500, validators=[validate_page_url])
     title = serializers.CharField(max_length=300)
     text = serializers.CharField(max_length=2_000_000)
     slug = serializers.SlugField(max_length=200, required=False)

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from recommender.conf import recommender_settings
 from recommender.dirty import pages_changed
+from recommender.links import pasted_url, validate_page_url
 from recommender.models import ContentPage, PageTag, Tag
 from recommender.text.clean import plain_text
 from recommender.text.extract import TOPIC_KINDS, TagWeight, extract_tags, has_health_context
@@ -30,7 +31,11 @@ def page_upsert(
     source: str = ContentPage.Source.LOCAL,
     published: bool = True,
 ) -> ContentPage:
-    """Create or update the page with this canonical url; the text is stored as sanitised plain text."""
+    """Create or update the page with this canonical url; the text is stored as sanitised plain text.
+
+    Raises ValidationError for a url that could not be shown as a safe link (see `recommender.links`).
+    """
+    validate_page_url(url)
     clean = plain_text(text)
     page = ContentPage.objects.filter(url=url).first() or ContentPage(url=url)
     page.slug = page.slug or slug or slugify(title)[:200]
@@ -58,7 +63,7 @@ def external_page_register(*, title: str, text: str, url: str = "") -> ContentPa
     """
     slug = unique_page_slug(title, url)
     return page_upsert(
-        url=url or f"pasted:{slug}", title=title, text=text, slug=slug, source=ContentPage.Source.EXTERNAL
+        url=url or pasted_url(slug), title=title, text=text, slug=slug, source=ContentPage.Source.EXTERNAL
     )
 
 

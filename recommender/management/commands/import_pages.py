@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.text import slugify
@@ -52,7 +53,10 @@ class Command(BaseCommand):
                 title, body = title_and_body(path, text)
                 slug = slugify(path.stem)[:200] or slugify(title)[:200]
                 url = f"{base_url.rstrip('/')}/{slug}/"
-                pages.append(page_upsert(url=url, slug=slug, title=title, text=body, source=source))
+                try:
+                    pages.append(page_upsert(url=url, slug=slug, title=title, text=body, source=source))
+                except ValidationError as exc:
+                    raise CommandError(f"{path}: url {url!r}: {' '.join(exc.messages)} Nothing was imported.") from exc
         for page in pages:
             self.stdout.write(f"{page.slug}: {page.title}")
         self.stdout.write(self.style.SUCCESS(f"imported {len(pages)} page(s); their lists refresh after commit."))
