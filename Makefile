@@ -43,8 +43,11 @@ lint: install-dev
 bench: install-dev
 	$(PY) bench/run.py
 
+# Both evaluation sets are always printed; EVAL_CHECK names the sets whose targets decide the exit status
+# (e.g. `make eval EVAL_CHECK=project`). The frozen set misses its targets until issue 10's engine work lands.
+EVAL_CHECK ?= project frozen
 eval: install-dev
-	$(PY) -m tests.eval.run --check
+	$(PY) -m tests.eval.run --check $(addprefix --set ,$(EVAL_CHECK))
 
 worker: install
 	$(VENV)/bin/celery -A shop worker --loglevel=INFO
