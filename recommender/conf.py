@@ -59,6 +59,16 @@ DEFAULTS: dict[str, Any] = {
         "pilot": 0.5,
         "traditional": 0.3,
     },
+    # A group tag (trace minerals) applies from facts only when its members are at least this share
+    # of the label's known nutrients.
+    "GROUP_MIN_SHARE": 0.75,
+    # A condition with an "avoid" relation is the page's subject at this weight or more (1 is the
+    # page's strongest tag): its avoided nutrients are then excluded, whatever else the page says.
+    "AVOID_SUBJECT_WEIGHT": 0.5,
+    # At most this many guarded products among the first three items while others are left to show.
+    "GUARDED_IN_TOP": 1,
+    # The first item must score at least this share of the best candidate's score in its own right.
+    "LEAD_SHARE": 0.5,
     # Products with a serving above a nutrient's upper limit are scored down by this factor.
     "DOSE_PENALTY": 0.85,
     # Characters of context searched for a supporting mention of an ambiguous abbreviation.

@@ -46,6 +46,16 @@ class Tag(models.Model):
     iu_per_unit = models.FloatField(null=True, blank=True, help_text="International units per `unit`.")
     caution = models.TextField(blank=True)
     caution_level = models.CharField(max_length=8, choices=CautionLevel.choices, default=CautionLevel.NONE, blank=True)
+    members = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="composites",
+        help_text="For a group such as trace minerals: the nutrients a product's facts must list to carry it.",
+    )
+    min_members = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many different members a product's facts must list (empty: never)."
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -74,7 +84,17 @@ class Synonym(models.Model):
 
 
 class TagRelation(models.Model):
-    """Condition -> nutrient link with its strength and evidence: what lets a page reach a nutrient."""
+    """Condition -> nutrient link with its polarity, strength and evidence.
+
+    "supports" lets a page about the condition reach the nutrient's products; "no benefit shown"
+    never promotes them (its evidence is shown where the nutrient is discussed anyway); "avoid" is
+    safety: a page whose subject is the condition lists no product containing the nutrient.
+    """
+
+    class Polarity(models.TextChoices):
+        SUPPORTS = "supports", "Supports"
+        NO_BENEFIT = "no-benefit", "No benefit shown"
+        AVOID = "avoid", "Avoid"
 
     class Grade(models.TextChoices):
         GUIDELINE = "guideline", "Clinical practice guideline"
@@ -85,6 +105,7 @@ class TagRelation(models.Model):
 
     source = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="relations_out")
     target = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="relations_in")
+    polarity = models.CharField(max_length=10, choices=Polarity.choices, default=Polarity.SUPPORTS)
     strength = models.FloatField(validators=UNIT_RANGE)
     grade = models.CharField(max_length=12, choices=Grade.choices)
     citations = models.JSONField(default=list, blank=True, help_text="DOIs.")
@@ -98,7 +119,7 @@ class TagRelation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source.slug} -> {self.target.slug} ({self.grade})"
+        return f"{self.source.slug} -> {self.target.slug} ({self.polarity}, {self.grade})"
 
 
 class ProductTag(models.Model):
@@ -107,6 +128,7 @@ class ProductTag(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", "Manual"
         FACTS = "supplement-facts", "Supplement facts"
+        NAME = "name", "Product name or brand"
         TEXT = "text", "Product text"
         IMPORT = "import", "Import"
 
@@ -176,6 +198,9 @@ class PageTag(models.Model):
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="page_tags")
     weight = models.FloatField(help_text="Negative when the page speaks against the tag.")
     mentions = models.PositiveIntegerField(default=0)
+    advised_against = models.BooleanField(
+        default=False, help_text='The page advises against taking it ("iron-free", "avoid iron supplements").'
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.EXTRACTED)
 
     class Meta:

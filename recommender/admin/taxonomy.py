@@ -21,9 +21,9 @@ class RelationInline(admin.TabularInline):
     model = TagRelation
     fk_name = "source"
     extra = 0
-    fields = ["target", "strength", "grade", "citations", "summary"]
+    fields = ["target", "polarity", "strength", "grade", "citations", "summary"]
     autocomplete_fields = ["target"]
-    verbose_name_plural = "Related tags (this condition -> nutrient, with evidence)"
+    verbose_name_plural = "Related tags (this condition -> nutrient: supports, no benefit shown, or avoid)"
 
 
 @admin.register(Tag)
@@ -32,19 +32,21 @@ class TagAdmin(admin.ModelAdmin):
     list_filter = ["kind", "caution_level"]
     search_fields = ["slug", "name", "synonyms__text"]
     autocomplete_fields = ["parent"]
+    filter_horizontal = ["members"]
     inlines = [SynonymInline, RelationInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "parent", "description"]}),
         ("Intake", {"fields": ["unit", "reference_intake", "upper_limit", "iu_per_unit"]}),
         ("Caution", {"fields": ["caution", "caution_level"]}),
+        ("Group (from supplement facts)", {"fields": ["members", "min_members"], "classes": ["collapse"]}),
     ]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(TagRelation)
 class TagRelationAdmin(admin.ModelAdmin):
-    list_display = ["source", "target", "strength", "grade", "citation_list"]
-    list_filter = ["grade", "source"]
+    list_display = ["source", "target", "polarity", "strength", "grade", "citation_list"]
+    list_filter = ["polarity", "grade", "source"]
     search_fields = ["source__name", "target__name", "summary"]
     autocomplete_fields = ["source", "target"]
 

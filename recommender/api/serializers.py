@@ -40,7 +40,7 @@ class RelationSerializer(serializers.ModelSerializer[TagRelation]):
 
     class Meta:
         model = TagRelation
-        fields = ["target", "strength", "grade", "citations", "summary"]
+        fields = ["target", "polarity", "strength", "grade", "citations", "summary"]
 
 
 class TagSerializer(serializers.ModelSerializer[Tag]):

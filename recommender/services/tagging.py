@@ -13,6 +13,7 @@ from recommender.conf import recommender_settings
 from recommender.dirty import refresh_batch
 from recommender.models import ProductTag, Synonym, Tag
 from recommender.scoring.facts import centrality
+from recommender.text.clean import normalise
 from recommender.units import convert
 
 
@@ -60,11 +61,61 @@ def fact_tags(facts: Iterable[NutrientFact]) -> tuple[list[FactTag], list[str]]:
     return found, unknown
 
 
+def group_tags(found: Iterable[FactTag]) -> dict[Tag, float]:
+    """Group tags a product's facts earn: `trace-minerals` for a label listing several trace elements.
+
+    A group tag (`Tag.members`, `Tag.min_members`) applies when the facts list at least `min_members`
+    of its members at any amount, and the members make up most of the label's known nutrients
+    (`GROUP_MIN_SHARE`), so a multivitamin that lists a few minerals among many vitamins is not a
+    mineral concentrate. Relevance grows with the number of members listed.
+    """
+    listed = {f.tag.pk for f in found}
+    if not listed:
+        return {}
+    groups = Tag.objects.filter(min_members__isnull=False).prefetch_related("members")
+    earned = {}
+    for group in groups:
+        members = {m.pk for m in group.members.all()} & listed
+        enough = bool(group.min_members) and len(members) >= (group.min_members or 0)
+        if enough and len(members) / len(listed) >= recommender_settings.GROUP_MIN_SHARE:
+            earned[group] = round(min(1.0, len(members) / ((group.min_members or 0) + 2)), 4)
+    return earned
+
+
+def product_line_tags(lexicon: Any, product: Any) -> set[Tag]:
+    """Product-line tags whose name or synonym appears in the product's name or brand ("ConcenTrace")."""
+    from recommender.text.extract import advises_against
+
+    adapter = get_adapter()
+    text = normalise(f"{adapter.name(product)}\n{adapter.brand(product)}")
+    slugs = {m.tag for m in lexicon.finditer(text) if not m.excludes and not advises_against(text, m)}
+    return set(Tag.objects.filter(slug__in=slugs, kind=Tag.Kind.PRODUCT_LINE))
+
+
+@transaction.atomic
+def product_name_tags_sync(*, product: Any, lexicon: Any = None) -> None:
+    """Replace a product's name-derived product-line tags (approved, source "name"); rejected ones stay rejected."""
+    from recommender.services.taxonomy import lexicon_build
+
+    wanted = {t.pk: t for t in product_line_tags(lexicon or lexicon_build(), product)}
+    existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.NAME)
+    with refresh_batch():
+        existing.exclude(tag_id__in=wanted).delete()
+        have = set(existing.values_list("tag_id", flat=True))
+        ProductTag.objects.bulk_create(
+            ProductTag(product=product, tag=tag, relevance=1.0, source=ProductTag.Source.NAME)
+            for pk, tag in wanted.items()
+            if pk not in have
+        )
+
+
 @transaction.atomic
 def product_facts_tags_sync(*, product: Any) -> list[str]:
     """Replace a product's facts-derived tags; a tag a merchandiser rejected stays rejected.
 
-    Returns the nutrient codes the taxonomy does not know.
+    Facts give each nutrient (and its form) a relevance, and group tags such as `trace-minerals`;
+    the product's name and brand give its product lines. Returns the nutrient codes the taxonomy
+    does not know.
     """
     found, unknown = fact_tags(get_adapter().nutrients(product))
     relevance = centrality({f.tag.slug: f.ratio for f in found})
@@ -74,6 +125,9 @@ def product_facts_tags_sync(*, product: Any) -> list[str]:
             wanted[f.tag.pk] = relevance[f.tag.slug]
             if f.form:
                 wanted[f.form.pk] = relevance[f.tag.slug]
+    for group, value in group_tags(found).items():
+        wanted[group.pk] = max(wanted.get(group.pk, 0.0), value)
+    product_name_tags_sync(product=product)
     status = ProductTag.Status.APPROVED if recommender_settings.AUTO_APPROVE_FACTS else ProductTag.Status.SUGGESTED
     existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.FACTS)
     rejected = set(existing.filter(status=ProductTag.Status.REJECTED).values_list("tag_id", flat=True))

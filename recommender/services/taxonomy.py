@@ -9,7 +9,9 @@ from django.db import transaction
 from recommender.models import Synonym, Tag, TagRelation
 from recommender.text.lexicon import Lexicon, SynonymEntry, compile_lexicon
 
-TAG_FIELDS = ("name", "kind", "description", "unit", "reference_intake", "upper_limit", "iu_per_unit", "caution")
+TAG_FIELDS = (
+    "name", "kind", "description", "unit", "reference_intake", "upper_limit", "iu_per_unit", "caution", "min_members",
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -32,11 +34,15 @@ def taxonomy_load(*, data: dict[str, Any]) -> tuple[int, int]:
                     "excludes": bool(syn.get("excludes", False)),
                 },
             )
+    for item in data.get("tags", []):
+        if "members" in item:
+            Tag.objects.get(slug=item["slug"]).members.set(Tag.objects.filter(slug__in=item["members"]))
     for rel in data.get("relations", []):
         TagRelation.objects.update_or_create(
             source=Tag.objects.get(slug=rel["source"]),
             target=Tag.objects.get(slug=rel["target"]),
             defaults={
+                "polarity": rel.get("polarity", TagRelation.Polarity.SUPPORTS),
                 "strength": rel["strength"],
                 "grade": rel["grade"],
                 "citations": list(rel.get("citations", [])),
