@@ -157,7 +157,8 @@ def recommendations_for_text(*, title: str, text: str, limit: Any = None) -> dic
     engine = engine_build()
     found = page_extract(engine.lexicon, title=plain_text(title), text=plain_text(text))
     weights = {slug: tw.weight for slug, tw in found.items()}
-    items = engine.compute(weights, limit=clamp_limit(limit), campaign="preview")
+    advised = frozenset(slug for slug, tw in found.items() if tw.advised_against)
+    items = engine.compute(weights, advised=advised, limit=clamp_limit(limit), campaign="preview")
     return list_payload({"slug": None, "title": title, "url": None}, items, timezone.now())
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.scoring.space import Relation, TagSpace
+from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagSpace
 
 GRADE_WORDS = {
     "guideline": "addressed in a clinical practice guideline",
@@ -23,11 +23,24 @@ GRADE_WORDS = {
 }
 
 
-def best_relation(space: TagSpace, page_weights: Mapping[str, float], slug: str) -> Relation | None:
-    """The relation from the page's main topic to this tag (or its parent): page weight x strength."""
+def best_relation(
+    space: TagSpace, page_weights: Mapping[str, float], slug: str, polarity: str = SUPPORTS
+) -> Relation | None:
+    """The relation of this polarity from the page's main topic to this tag (or its parent)."""
     targets = set(space.ancestors(slug))
-    candidates = [r for r in space.relations if r.target in targets and page_weights.get(r.source, 0.0) > 0]
+    candidates = [
+        r
+        for r in space.relations
+        if r.polarity == polarity and r.target in targets and page_weights.get(r.source, 0.0) > 0
+    ]
     return max(candidates, key=lambda r: (page_weights[r.source] * r.strength, r.source), default=None)
+
+
+def no_benefit_label(space: TagSpace, slug: str, rel: Relation) -> str:
+    """The nutrient is discussed, and research on the page's condition found no benefit: say so plainly."""
+    name = space.info(slug).name
+    topic = space.info(rel.source).name.lower()
+    return f"{name} is discussed in this article; research on {topic} found no benefit shown."
 
 
 def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, rel: Relation | None) -> str:
@@ -77,10 +90,14 @@ def explain(
     reasons = []
     for slug, share in top_contributors(space, page, product, top=top):
         rel = best_relation(space, page_weights, slug)
+        label = reason_label(space, page_weights, slug, rel)
+        caveat = best_relation(space, page_weights, slug, NO_BENEFIT) if rel is None else None
+        if caveat is not None:
+            rel, label = caveat, no_benefit_label(space, slug, caveat)
         reasons.append(
             {
                 "tag": slug,
-                "label": reason_label(space, page_weights, slug, rel),
+                "label": label,
                 "weight": share,
                 "evidence": {
                     "grade": rel.grade if rel else None,

@@ -25,6 +25,13 @@ class ProductMeta:
     guarded: bool = False  # carries a caution that keeps it off the top spot unless pinned
     over_limit: bool = False  # a serving exceeds a nutrient's supplemental upper limit
     tags: frozenset[str] = frozenset()  # approved tags with their parents
+    contains: frozenset[str] = frozenset()  # every nutrient in it at any amount (facts and tags), with parents
+    guards: frozenset[str] = frozenset()  # the guarded nutrients it contains (iron)
+
+    @property
+    def holds(self) -> frozenset[str]:
+        """What the product is or contains, for the avoid rules."""
+        return self.tags | self.contains
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class RankParams:
     max_per_nutrient: int = 3
     max_per_brand: int = 4
     dose_penalty: float = 0.85
+    lead_share: float = 0.5
+    guarded_in_top: int = 1  # at most this many guarded products among the first TOP_WINDOW items
 
 
 @dataclass
@@ -68,22 +77,46 @@ def candidate_scores(
     *,
     against: frozenset[str],
     params: RankParams,
+    unwanted: frozenset[str] = frozenset(),
+    open_page: NDArray[np.float32] | None = None,
+    subject: str = "",
 ) -> NDArray[np.float32]:
-    """Cosine per product, with unavailable, contraindicated and over-limit products handled."""
-    scores = products @ page
+    """Cosine per product, with unavailable, contraindicated, guarded and over-limit products handled.
+
+    A product is contraindicated when it contains, at any amount, a nutrient the page says to avoid
+    (`against`), or when its primary nutrient is one the page merely speaks against (`unwanted`: "not
+    iron"; an electrolyte mix with some magnesium stays on a page that says "not magnesium").
+    Unless the page is about its nutrient, a guarded product (iron: a clinician checks first) is
+    scored against the whole page and the other products against `open_page`, the page without the
+    guarded nutrients, so a page's weight on iron does not crowd out what shoppers may choose for
+    themselves.
+    """
+    guarded = np.fromiter((is_guarded(m, subject) for m in metas), dtype=bool, count=len(metas))
+    scores = np.where(guarded, products @ page, products @ (page if open_page is None else open_page))
     available = np.fromiter((m.available for m in metas), dtype=bool, count=len(metas))
-    contraindicated = np.fromiter((bool(m.tags & against) for m in metas), dtype=bool, count=len(metas))
+    contraindicated = np.fromiter(
+        (bool(m.holds & against) or m.primary_nutrient in unwanted for m in metas),
+        dtype=bool,
+        count=len(metas),
+    )
     over = np.fromiter((m.over_limit for m in metas), dtype=bool, count=len(metas))
     scores = np.where(over, scores * params.dose_penalty, scores)
     return np.where(available & ~contraindicated, scores, -1.0).astype(np.float32)
 
 
+MAX_BOOST = 100.0
+
+
 def apply_boosts(scores: NDArray[np.float32], index_of: dict[int, int], rules: Sequence[Rule]) -> None:
-    """Multiply boosted products' scores in place (a boost can lift a marginal product over the minimum)."""
+    """Multiply boosted products' scores in place (a boost can lift a marginal product over the minimum).
+
+    Factors are clamped to [0, MAX_BOOST] so no stored factor can overflow a score to infinity.
+    """
     for rule in rules:
         i = index_of.get(rule.product_id)
         if rule.action == "boost" and i is not None and scores[i] > 0:
-            scores[i] *= max(rule.factor, 0.0)
+            factor = rule.factor if np.isfinite(rule.factor) else 0.0
+            scores[i] *= min(max(factor, 0.0), MAX_BOOST)
 
 
 def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankParams) -> list[int]:
@@ -108,13 +141,61 @@ def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankPa
     return kept + deferred
 
 
-def guard_top(order: list[int], metas: Sequence[ProductMeta]) -> list[int]:
-    """A caution product (iron) never stands first: the best unguarded product goes ahead of it."""
-    if order and metas[order[0]].guarded:
-        for pos, i in enumerate(order):
-            if not metas[i].guarded:
-                return [i, *order[:pos], *order[pos + 1 :]]
-    return order
+TOP_WINDOW = 3
+
+
+def is_guarded(meta: ProductMeta, subject: str) -> bool:
+    """Guarded (iron), unless the page is about that very nutrient (an iron fact page)."""
+    if not meta.guarded:
+        return False
+    return not (subject and meta.guards and meta.guards <= {subject})
+
+
+def may_lead(meta: ProductMeta, subject: str, held_back: frozenset[str] = frozenset()) -> bool:
+    """Neither guarded nor mainly a nutrient the page's research found no benefit from (`held_back`)."""
+    return not is_guarded(meta, subject) and meta.primary_nutrient not in held_back
+
+
+def guard_top(
+    order: list[int],
+    metas: Sequence[ProductMeta],
+    scores: NDArray[np.float32],
+    *,
+    subject: str,
+    lead_share: float,
+    held_back: frozenset[str] = frozenset(),
+) -> list[int]:
+    """A guarded product (iron) never stands first, even when every candidate is guarded.
+
+    The best product that may lead goes first, but only if it is relevant in its own right (at least
+    `lead_share` of the best score): nothing leads just because the guarded products were moved. When
+    no product may lead, the list is empty.
+    """
+    if not order:
+        return order
+    best = float(scores[order[0]])
+    for pos, i in enumerate(order):
+        if may_lead(metas[i], subject, held_back) and float(scores[i]) >= lead_share * best:
+            return [i, *order[:pos], *order[pos + 1 :]]
+    return []
+
+
+def spread_guarded(order: list[int], metas: Sequence[ProductMeta], *, subject: str, allowed: int) -> list[int]:
+    """At most `allowed` guarded products among the first TOP_WINDOW items while others are left to show.
+
+    Guarded products carry a caution (ask a clinician first); they stay listed, just not crowding the top.
+    """
+    top: list[int] = []
+    waiting: list[int] = []
+    rest = list(order)
+    while rest and len(top) < TOP_WINDOW:
+        i = rest.pop(0)
+        crowded = is_guarded(metas[i], subject) and sum(is_guarded(metas[j], subject) for j in top) >= allowed
+        if crowded and any(not is_guarded(metas[j], subject) for j in rest):
+            waiting.append(i)
+            continue
+        top.append(i)
+    return top + waiting + rest
 
 
 def place_pins(order: list[Ranked], pins: list[Ranked], limit: int) -> list[Ranked]:
@@ -132,10 +213,21 @@ def rank(
     *,
     rules: Sequence[Rule] = (),
     against: frozenset[str] = frozenset(),
+    unwanted: frozenset[str] = frozenset(),
+    subject: str = "",
+    held_back: frozenset[str] = frozenset(),
+    open_page: NDArray[np.float32] | None = None,
     params: RankParams = RankParams(),
 ) -> list[Ranked]:
-    """The list for one page: at most `params.limit` unique, available products."""
-    scores = candidate_scores(page, products, metas, against=against, params=params)
+    """The list for one page: at most `params.limit` unique, available products.
+
+    `against` holds the nutrients the page says to avoid (any amount), `unwanted` those it merely speaks
+    against, `subject` the nutrient the page is about, if any, and `held_back` nutrients whose products
+    may not lead (research on the page's condition found no benefit).
+    """
+    scores = candidate_scores(
+        page, products, metas, against=against, unwanted=unwanted, params=params, open_page=open_page, subject=subject
+    )
     index_of = {m.id: i for i, m in enumerate(metas)}
     apply_boosts(scores, index_of, rules)
     excluded = {r.product_id for r in rules if r.action == "exclude"}
@@ -148,14 +240,22 @@ def rank(
     ]
     # Buried products stay listed, after every other relevant product; the caution rule outranks burying.
     order = diversify([i for i in eligible if metas[i].id not in buried], metas, params)
-    order = guard_top(order + [i for i in eligible if metas[i].id in buried], metas)
+    order = guard_top(
+        order + [i for i in eligible if metas[i].id in buried],
+        metas,
+        scores,
+        subject=subject,
+        lead_share=params.lead_share,
+        held_back=held_back,
+    )
+    order = order[:1] + spread_guarded(order[1:], metas, subject=subject, allowed=params.guarded_in_top)
     link_by_id = {r.product_id: dict(r.link_params) for r in rules if r.link_params}
     ranked = [Ranked(i, metas[i].id, float(scores[i]), link_params=link_by_id.get(metas[i].id, {})) for i in order]
     pins = []
     for product_id, rule in pin_rules.items():
         i = index_of.get(product_id)
-        if i is None or not metas[i].available:
-            continue
+        if i is None or not metas[i].available or metas[i].holds & against:
+            continue  # a pin never shows a product the page says to avoid
         score = float(max(scores[i], 0.0))
         position = max(1, rule.position or 1)
         pins.append(Ranked(i, product_id, score, pinned=True, position=position, link_params=dict(rule.link_params)))

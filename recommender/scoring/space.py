@@ -1,7 +1,8 @@
 """The tag space: one index per tag and the expansion matrix that spreads weight along the graph.
 
 A form passes weight to its nutrient (magnesium-glycinate -> magnesium); a condition passes weight
-to its related nutrients at strength x evidence weight (restless-legs-syndrome -> magnesium).
+to the nutrients it supports at strength x evidence weight (restless-legs-syndrome -> magnesium).
+"No benefit shown" and "avoid" relations pass nothing: they never promote a product.
 """
 
 from __future__ import annotations
@@ -23,15 +24,21 @@ class TagInfo:
     parent: str | None = None
 
 
+SUPPORTS = "supports"
+NO_BENEFIT = "no-benefit"
+AVOID = "avoid"
+
+
 @dataclass(frozen=True)
 class Relation:
-    """A condition -> nutrient edge with its evidence."""
+    """A condition -> nutrient edge with its polarity and evidence."""
 
     source: str
     target: str
     strength: float
     grade: str
     citations: tuple[str, ...] = ()
+    polarity: str = SUPPORTS
 
 
 @dataclass
@@ -66,6 +73,15 @@ class TagSpace:
         """Spread weight along forms and relations; works on one vector or a matrix of rows."""
         return np.asarray(vectors @ self.expansion, dtype=np.float32)
 
+    def avoided(self, condition: str) -> set[str]:
+        """Nutrients a page about this condition must not list products of."""
+        return {r.target for r in self.relations if r.source == condition and r.polarity == AVOID}
+
+    def only_avoids(self, condition: str) -> bool:
+        """True for a condition the taxonomy links to nutrients only to say what to avoid (haemochromatosis)."""
+        polarities = {r.polarity for r in self.relations if r.source == condition}
+        return polarities == {AVOID}
+
     def ancestors(self, slug: str) -> list[str]:
         """The tag and its parents, nearest first."""
         chain, seen = [], set()
@@ -93,7 +109,7 @@ def build_space(
         for depth, ancestor in enumerate(space.ancestors(tag.slug)[1:], start=1):
             space.expansion[space.index[tag.slug], space.index[ancestor]] = parent_weight**depth
     for rel in rels:
-        if rel.source in space.index and rel.target in space.index:
+        if rel.polarity == SUPPORTS and rel.source in space.index and rel.target in space.index:
             weight = relation_weight * rel.strength * evidence_weights.get(rel.grade, 0.0)
             i, j = space.index[rel.source], space.index[rel.target]
             space.expansion[i, j] = max(space.expansion[i, j], weight)

@@ -19,9 +19,11 @@ from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import explain
 from recommender.scoring.rank import ProductMeta, RankParams, Rule, rank
-from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
-from recommender.scoring.vectors import page_vector, product_matrix
+from recommender.scoring.space import NO_BENEFIT, Relation, TagInfo, TagSpace, build_space
+from recommender.scoring.vectors import normalise_rows, page_vector, product_matrix
+from recommender.services.tagging import nutrient_code_index
 from recommender.services.taxonomy import lexicon_build
+from recommender.text.extract import TOPIC_KINDS
 from recommender.text.lexicon import Lexicon
 from recommender.units import convert
 
@@ -50,6 +52,17 @@ class Engine:
     metas: list[ProductMeta]
     cautions: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     skus: dict[int, str] = field(default_factory=dict)
+    guard_tags: frozenset[str] = frozenset()  # guarded nutrients (iron) and their forms
+    plain: NDArray[np.float32] | None = None  # the product matrix without product-line dimensions
+
+    def matrix_for(self, weights: Mapping[str, float]) -> NDArray[np.float32]:
+        """Product lines count only on a page that names one; elsewhere they would only dilute a
+        product's nutrient profile (a line says who makes it, not what is in it)."""
+        names_a_line = any(
+            w > 0 and s in self.space.index and self.space.info(s).kind == Tag.Kind.PRODUCT_LINE
+            for s, w in weights.items()
+        )
+        return self.products if names_a_line or self.plain is None else self.plain
 
     def params(self, limit: int) -> RankParams:
         s = recommender_settings
@@ -59,20 +72,46 @@ class Engine:
             max_per_nutrient=s.MAX_PER_NUTRIENT,
             max_per_brand=s.MAX_PER_BRAND,
             dose_penalty=s.DOSE_PENALTY,
+            lead_share=s.LEAD_SHARE,
+            guarded_in_top=s.GUARDED_IN_TOP,
         )
 
     def compute(
-        self, weights: Mapping[str, float], *, rules: Sequence[Rule] = (), limit: int, campaign: str = ""
+        self,
+        weights: Mapping[str, float],
+        *,
+        advised: frozenset[str] = frozenset(),
+        rules: Sequence[Rule] = (),
+        limit: int,
+        campaign: str = "",
     ) -> list[Item]:
-        """The ranked, explained list for a page with these tag weights."""
+        """The ranked, explained list for a page with these tag weights.
+
+        `advised` holds the tags the page advises against taking: no product containing them is listed.
+        """
         if not self.metas:
             return []
         page = page_vector(self.space, weights, recommender_settings.KIND_WEIGHTS)
-        against = frozenset(slug for slug, w in weights.items() if w < 0)
-        ranked = rank(page, self.products, self.metas, rules=rules, against=against, params=self.params(limit))
+        if is_safety_page(self.space, weights):
+            page = np.zeros_like(page)  # nothing to recommend; pins that pass the avoid rules still show
+        against = advised | avoided(self.space, weights, subject_weight=recommender_settings.AVOID_SUBJECT_WEIGHT)
+        subject = page_subject(self.space, weights)
+        products = self.matrix_for(weights)
+        ranked = rank(
+            page,
+            products,
+            self.metas,
+            rules=rules,
+            against=against,
+            unwanted=frozenset(slug for slug, w in weights.items() if w < 0),
+            subject=subject,
+            held_back=no_benefit(self.space, weights, topic_weight=recommender_settings.AVOID_SUBJECT_WEIGHT),
+            open_page=without(self.space, page, self.guard_tags - {subject}),
+            params=self.params(limit),
+        )
         items = []
         for position, r in enumerate(ranked, start=1):
-            reasons = explain(self.space, weights, page, self.products[r.index])
+            reasons = explain(self.space, weights, page, products[r.index])
             if r.pinned and not reasons:
                 reasons = [
                     {"tag": None, "label": PIN_REASON, "weight": 1.0, "evidence": {"grade": None, "citations": []}}
@@ -90,11 +129,79 @@ class Engine:
         return items
 
 
+def avoided(space: TagSpace, weights: Mapping[str, float], *, subject_weight: float) -> frozenset[str]:
+    """Nutrients no listed product may contain: the "avoid" relations of every condition the page is
+    about (weight at least `subject_weight`), whatever else the page says."""
+    against: set[str] = set()
+    for slug, w in weights.items():
+        if w >= subject_weight and slug in space.index:
+            against |= space.avoided(slug)
+    return frozenset(against)
+
+
+def no_benefit(space: TagSpace, weights: Mapping[str, float], *, topic_weight: float) -> frozenset[str]:
+    """Nutrients research found no benefit from for a condition the page is about (magnesium for leg
+    cramps): their products may be listed where the page discusses them, but never lead."""
+    return frozenset(
+        r.target for r in space.relations if r.polarity == NO_BENEFIT and weights.get(r.source, 0.0) >= topic_weight
+    )
+
+
+def is_safety_page(space: TagSpace, weights: Mapping[str, float]) -> bool:
+    """The page's main topic is a condition the taxonomy links only to nutrients to avoid
+    (haemochromatosis, kidney disease): such a page discusses nothing the store should recommend."""
+    positive = {slug: w for slug, w in weights.items() if w > 0 and slug in space.index}
+    best = max(positive.values(), default=0.0)
+    return any(space.only_avoids(slug) for slug, w in positive.items() if w >= best)
+
+
+def without(space: TagSpace, page: NDArray[np.float32], slugs: frozenset[str]) -> NDArray[np.float32]:
+    """The page vector with these tags' dimensions removed, normalised again."""
+    dims = [space.index[s] for s in slugs if s in space.index]
+    if not dims:
+        return page
+    trimmed = page.copy()
+    trimmed[dims] = 0.0
+    return normalise_rows(trimmed)
+
+
+def without_kind(space: TagSpace, matrix: NDArray[np.float32], kind: str) -> NDArray[np.float32]:
+    """The rows with every dimension of this tag kind removed, normalised again."""
+    trimmed = matrix.copy()
+    trimmed[:, [i for i, t in enumerate(space.tags) if t.kind == kind]] = 0.0
+    return normalise_rows(trimmed)
+
+
+def page_subject(space: TagSpace, weights: Mapping[str, float], *, topic_weight: float = 0.5) -> str:
+    """The nutrient the page is about (an iron fact page), or "".
+
+    The page's strongest tag must be the nutrient, one of its forms or its deficiency (a tag whose
+    parent is the nutrient), and no other condition or symptom may be a main topic (`topic_weight`):
+    a page about restless legs that names iron often is about restless legs.
+    """
+    positive = {slug: w for slug, w in weights.items() if w > 0 and slug in space.index}
+    if not positive:
+        return ""
+    best = max(positive.values())
+    top = {space.ancestors(slug)[-1] for slug, w in positive.items() if w >= best}
+    if len(top) != 1:
+        return ""
+    (subject,) = top
+    if space.info(subject).kind != Tag.Kind.NUTRIENT:
+        return ""
+    topics = [
+        s for s, w in positive.items() if w >= topic_weight and space.info(s).kind in TOPIC_KINDS - {"product-line"}
+    ]
+    if any(space.ancestors(s)[-1] != subject for s in topics):
+        return ""
+    return subject
+
+
 def _space() -> tuple[TagSpace, dict[str, Tag]]:
     tags = {t.slug: t for t in Tag.objects.select_related("parent")}
     infos = [TagInfo(t.slug, t.name, t.kind, t.parent.slug if t.parent else None) for t in tags.values()]
     relations = [
-        Relation(r.source.slug, r.target.slug, r.strength, r.grade, tuple(r.citations))
+        Relation(r.source.slug, r.target.slug, r.strength, r.grade, tuple(r.citations), r.polarity)
         for r in TagRelation.objects.select_related("source", "target")
     ]
     space = build_space(
@@ -159,11 +266,24 @@ def tag_cautions(slugs: Sequence[str], tags: Mapping[str, Tag]) -> list[dict[str
     return [{"code": t.slug, "text": t.caution} for t in with_caution]
 
 
+def contained(space: TagSpace, codes: Mapping[str, Tag], product: Any) -> frozenset[str]:
+    """Every taxonomy nutrient in the product's supplement facts, at any amount, with its parents."""
+    found = (codes.get(fact.code) for fact in get_adapter().nutrients(product))
+    return frozenset(a for tag in found if tag is not None for a in space.ancestors(tag.slug))
+
+
 def _meta(
-    space: TagSpace, tags: Mapping[str, Tag], product: Any, relevances: Mapping[str, float], *, over_limit: bool
+    space: TagSpace,
+    tags: Mapping[str, Tag],
+    product: Any,
+    relevances: Mapping[str, float],
+    *,
+    over_limit: bool,
+    contains: frozenset[str],
 ) -> ProductMeta:
     adapter = get_adapter()
     expanded = frozenset(a for slug in relevances for a in space.ancestors(slug))
+    guards = frozenset(s for s in expanded | contains if s in tags and tags[s].caution_level == Tag.CautionLevel.GUARD)
     nutrients = {space.ancestors(slug)[-1]: rel for slug, rel in relevances.items() if slug in space.index}
     nutrients = {s: r for s, r in nutrients.items() if tags[s].kind == Tag.Kind.NUTRIENT}
     primary = max(sorted(nutrients), key=lambda s: nutrients[s], default="")
@@ -172,9 +292,11 @@ def _meta(
         available=adapter.is_available(product),
         brand=adapter.brand(product),
         primary_nutrient=primary,
-        guarded=any(tags[s].caution_level == Tag.CautionLevel.GUARD for s in expanded if s in tags),
+        guarded=bool(guards),
         over_limit=over_limit,
         tags=expanded,
+        contains=contains,
+        guards=guards,
     )
 
 
@@ -186,14 +308,24 @@ def engine_build() -> Engine:
     # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
     products = sorted(adapter.for_ids(set(relevances) | _placed_product_ids()).values(), key=lambda p: p.pk)
     doses = {p.pk: dose_cautions(p, tags) for p in products}
-    metas = [_meta(space, tags, p, relevances.get(p.pk, {}), over_limit=bool(doses[p.pk])) for p in products]
-    cautions = {m.id: tag_cautions(sorted(m.tags), tags) + doses[m.id] for m in metas}
+    codes = nutrient_code_index()
+    metas = [
+        _meta(
+            space, tags, p, relevances.get(p.pk, {}), over_limit=bool(doses[p.pk]), contains=contained(space, codes, p)
+        )
+        for p in products
+    ]
+    cautions = {m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas}
+    guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
+    matrix = product_matrix(
+        space, [relevances.get(p.pk, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+    )
     return Engine(
+        plain=without_kind(space, matrix, Tag.Kind.PRODUCT_LINE),
+        guard_tags=frozenset(s for s in tags if guard_roots & set(space.ancestors(s))),
         space=space,
         lexicon=lexicon_build(),
-        products=product_matrix(
-            space, [relevances.get(p.pk, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
-        ),
+        products=matrix,
         metas=metas,
         cautions=cautions,
         skus={p.pk: adapter.sku(p) for p in products},

@@ -98,7 +98,7 @@ def page_analyse(*, page: ContentPage, lexicon: Lexicon, force: bool = False) ->
     manual = set(page.page_tags.filter(source=PageTag.Source.MANUAL).values_list("tag__slug", flat=True))
     page.page_tags.filter(source=PageTag.Source.EXTRACTED).delete()
     PageTag.objects.bulk_create(
-        PageTag(page=page, tag=tags[slug], weight=tw.weight, mentions=tw.mentions)
+        PageTag(page=page, tag=tags[slug], weight=tw.weight, mentions=tw.mentions, advised_against=tw.advised_against)
         for slug, tw in weights.items()
         if slug in tags and slug not in manual
     )
@@ -110,6 +110,11 @@ def page_analyse(*, page: ContentPage, lexicon: Lexicon, force: bool = False) ->
 def page_weights(page: ContentPage) -> dict[str, float]:
     """The page's stored tag weights (manual rows included)."""
     return dict(page.page_tags.values_list("tag__slug", "weight"))
+
+
+def page_advised_against(page: ContentPage) -> frozenset[str]:
+    """Tags the page advises against taking; no product containing them is listed."""
+    return frozenset(page.page_tags.filter(advised_against=True).values_list("tag__slug", flat=True))
 
 
 @transaction.atomic

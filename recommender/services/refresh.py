@@ -15,7 +15,7 @@ from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ContentPage, PageState, PageTag, Placement, ProductTag, Recommendation
 from recommender.scoring.rank import Rule
 from recommender.services.engine import Engine, Item, engine_build, tag_space
-from recommender.services.pages import page_analyse, page_weights
+from recommender.services.pages import page_advised_against, page_analyse, page_weights
 from recommender.services.related import article_links_as_rules
 
 
@@ -66,7 +66,13 @@ def page_compute(*, page: ContentPage, engine: Engine, limit: int | None = None)
         return []
     weights = page_weights(page)
     limit = limit or recommender_settings.STORED_LIMIT
-    return engine.compute(weights, rules=page_rules(page, weights), limit=limit, campaign=page.slug)
+    return engine.compute(
+        weights,
+        advised=page_advised_against(page),
+        rules=page_rules(page, weights),
+        limit=limit,
+        campaign=page.slug,
+    )
 
 
 @transaction.atomic

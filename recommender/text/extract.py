@@ -1,8 +1,9 @@
 """Tag weights for a page: which tags its title and text discuss, and which they speak against.
 
-Title mentions weigh more, counts are sublinear (square root), negated mentions ("iron-free", "without iron",
-"avoid extra iron") count against, and an ambiguous abbreviation ("RLS") counts only with a
-supporting mention of the same tag nearby.
+Title mentions weigh more, counts are sublinear (square root), negated mentions ("not iron", "without
+iron") count against, and an ambiguous abbreviation ("RLS") counts only with a supporting mention of
+the same tag nearby. Advice against taking a nutrient ("iron-free", "avoid iron supplements", "you do
+not need extra iron") makes it count against however much else the page says about it: safety first.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ _RESTRICTED_AFTER = re.compile(
     r"^\s*(?:(?:that|which)\s+(?:contain|contains|include|includes|has|have)|containing|with\s+added)\b",
     re.IGNORECASE,
 )
+# Advice against taking the nutrient itself: only intake modifiers may stand between verb and nutrient.
+_ADVICE_BEFORE = re.compile(
+    r"\b(?:avoid(?:s|ing)?|steer\s+clear\s+of|stay\s+away\s+from|free\s+of|no\s+need\s+for|never\s+take|"
+    r"(?:do|does|should|must)\s+not\s+(?:take|use|need)|(?:don't|doesn't|shouldn't|mustn't)\s+(?:take|use|need))\s+"
+    r"(?:(?:taking|any|extra|additional|more|added|supplemental|high[- ]dose|the)\s+)*$",
+    re.IGNORECASE,
+)
+_ADVICE_AFTER = re.compile(r"^[\s-]*free\b", re.IGNORECASE)
+# "avoid taking magnesium within two hours of ...": advice on timing, not against the nutrient.
+_TIMING_AFTER = re.compile(
+    r"^\s*(?:(?:supplements?|tablets?|pills?|products?)\s+)?(?:within|at\s+the\s+same\s+time|together|alongside|"
+    r"close\s+to|on\s+an\s+empty|before|after|until|for\s+\d)\b",
+    re.IGNORECASE,
+)
 _LOOKBEHIND = 50
 # Against this share of the mentions or more, a tag counts against: safety comes first.
 AGAINST_SHARE = 0.5
@@ -39,6 +54,16 @@ class TagWeight:
     tag: str
     weight: float
     mentions: int
+    advised_against: bool = False
+
+
+def advises_against(text: str, match: Match) -> bool:
+    """True when the mention is advice not to take the nutrient ("avoid extra iron", "iron-free")."""
+    before = text[max(0, match.start - _LOOKBEHIND) : match.start]
+    after = text[match.end : match.end + 40]
+    if _ADVICE_AFTER.match(after):
+        return True
+    return bool(_ADVICE_BEFORE.search(before)) and not _TIMING_AFTER.match(after)
 
 
 def is_negated(text: str, match: Match) -> bool:
@@ -59,9 +84,18 @@ _HEALTH_CONTEXT = re.compile(
 TOPIC_KINDS = frozenset({"condition", "symptom", "product-line"})
 
 
+# Past this many words, one health word in passing ("intake manifolds") is not a health page.
+_SHORT_TEXT_WORDS = 150
+
+
 def has_health_context(text: str) -> bool:
-    """Does the text speak about nutrition or health at all? ("bare iron rusts" does not.)"""
-    return bool(_HEALTH_CONTEXT.search(text))
+    """Does the text speak about nutrition or health? ("bare iron rusts" does not.)
+
+    A short text needs one health word; a longer one at least two, so a page on magnesium alloys
+    that mentions "intake manifolds" once is not read as a page about magnesium the nutrient.
+    """
+    needed = 1 if len(text.split()) < _SHORT_TEXT_WORDS else 2
+    return any(count >= needed for count, _ in enumerate(_HEALTH_CONTEXT.finditer(text), start=1))
 
 
 def supported(matches: list[Match], window: int) -> list[Match]:
@@ -78,9 +112,9 @@ def _near(sorted_positions: list[int], position: int, window: int) -> bool:
     return i < len(sorted_positions) and sorted_positions[i] <= position + window
 
 
-def net_weight(support: float, against: float) -> float:
-    """Sublinear support minus denial; as many denials as mentions make it count against."""
-    if against and against >= AGAINST_SHARE * (support + against):
+def net_weight(support: float, against: float, *, advised: bool = False) -> float:
+    """Sublinear support minus denial; as many denials as mentions, or any advice against, make it count against."""
+    if against and (advised or against >= AGAINST_SHARE * (support + against)):
         return -max(math.sqrt(against) - math.sqrt(support), 0.25)
     return math.sqrt(support) - math.sqrt(against)
 
@@ -93,18 +127,24 @@ def extract_tags(
     support: dict[str, float] = defaultdict(float)
     against: dict[str, float] = defaultdict(float)
     mentions: dict[str, int] = defaultdict(int)
+    advised: set[str] = set()
     # The title is matched with the body as context, so "RLS" in a title counts when the body names it.
     joined = f"{title}\n{text}"
     found = [m for m in lexicon.finditer(joined) if not m.excludes]
     for m in supported(found, context_window):
         weight = title_weight if m.start < len(title) else 1.0
         mentions[m.tag] += 1
-        if is_negated(joined, m):
+        if advises_against(joined, m):
+            advised.add(m.tag)
+            against[m.tag] += weight
+        elif is_negated(joined, m):
             against[m.tag] += weight
         else:
             support[m.tag] += weight
-    raw = {tag: net_weight(support[tag], against[tag]) for tag in mentions}
+    raw = {tag: net_weight(support[tag], against[tag], advised=tag in advised) for tag in mentions}
     top = max((w for w in raw.values() if w > 0), default=1.0)
     return {
-        tag: TagWeight(tag, round(max(-1.0, min(1.0, w / top)), 4), mentions[tag]) for tag, w in raw.items() if w != 0
+        tag: TagWeight(tag, round(max(-1.0, min(1.0, w / top)), 4), mentions[tag], tag in advised)
+        for tag, w in raw.items()
+        if w != 0
     }
