@@ -41,31 +41,11 @@ FROZEN_NOT_FIRST = [s for s in FROZEN_PAGES if FROZEN_JUDGMENTS[s].get("not_firs
 KNOWN_NOT_EMPTY: dict[str, str] = {}
 KNOWN_FORBIDDEN: dict[str, str] = {}
 
-# Frozen set, measured before the issue 10 engine work (tests/eval/BASELINE.md).
-IRON_ON_OVERLOAD = "iron and vitamin C products listed on a page whose condition says to avoid them"
-FROZEN_KNOWN_FORBIDDEN: dict[str, str] = {
-    "haemochromatosis-health-service": IRON_ON_OVERLOAD,
-    "hemochromatosis-encyclopedia": IRON_ON_OVERLOAD,
-    "iron-overload-explained": IRON_ON_OVERLOAD,
-    "kidney-disease-and-supplements": "electrolyte mixes with magnesium and potassium listed on a kidney page",
-}
-FROZEN_KNOWN_AVOID: dict[str, str] = {
-    "haemochromatosis-health-service": IRON_ON_OVERLOAD,
-    "hemochromatosis-encyclopedia": IRON_ON_OVERLOAD + " (no 'avoid' or 'not' on the page)",
-    "iron-overload-explained": IRON_ON_OVERLOAD,
-    "kidney-disease-and-supplements": "magnesium and potassium products listed; no avoid relation for kidney disease",
-}
-FROZEN_KNOWN_NOT_EMPTY: dict[str, str] = {
-    "haemochromatosis-health-service": IRON_ON_OVERLOAD,
-    "hemochromatosis-encyclopedia": IRON_ON_OVERLOAD,
-    "iron-overload-explained": IRON_ON_OVERLOAD,
-    "kidney-disease-and-supplements": "a kidney page lists magnesium, potassium and iron products",
-    "magnesium-alloy-bike-frames": "'magnesium' as a structural alloy is read as the nutrient",
-}
-FROZEN_KNOWN_GUARDED_FIRST: dict[str, str] = {
-    "restless-legs-syndrome-health-service": "iron-only restless-legs page: every candidate is iron, one leads",
-    "willis-ekbom-disease-encyclopedia": "iron-only restless-legs page: every candidate is iron, one leads",
-}
+# Frozen set: every page met its targets after the issue 10 engine work (before: tests/eval/BASELINE.md).
+FROZEN_KNOWN_FORBIDDEN: dict[str, str] = {}
+FROZEN_KNOWN_AVOID: dict[str, str] = {}
+FROZEN_KNOWN_NOT_EMPTY: dict[str, str] = {}
+FROZEN_KNOWN_GUARDED_FIRST: dict[str, str] = {}
 
 _cache: dict[str, Any] = {}
 
@@ -189,7 +169,6 @@ def test_frozen_guarded_product_never_first(frozen: dict[str, Any], page: str) -
     assert not got["guarded_first"], f"{page}: list starts with {got['top'][:1]} ({got['guarded_first']})"
 
 
-@pytest.mark.xfail(strict=True, reason="frozen set mean nDCG@5 0.756 before issue 10's engine work (target 0.85)")
 def test_frozen_engine_meets_ndcg_target(frozen: dict[str, Any]) -> None:
     assert frozen["summary"][ENGINE]["ndcg"] >= FROZEN_SET.targets["ndcg"]
 
