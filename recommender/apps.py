@@ -9,7 +9,8 @@ class RecommenderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from recommender import checks, receivers
+        from recommender import checks, receivers, tasks  # tasks: registered with Celery, found by name
 
         checks.register_checks()
         receivers.connect_product_signals()
+        tasks.pin_blas_threads_in_workers()

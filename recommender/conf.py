@@ -67,6 +67,13 @@ DEFAULTS: dict[str, Any] = {
     "AVOID_SUBJECT_WEIGHT": 0.5,
     # At most this many guarded products among the first three items while others are left to show.
     "GUARDED_IN_TOP": 1,
+    # Pages per chunk of a fanned-out full refresh (products per chunk: four times as many).
+    "REFRESH_CHUNK": 500,
+    # Threads numpy's BLAS may use in a Celery worker (one leaves the other cores to the database).
+    "WORKER_BLAS_THREADS": 1,
+    # Products ranked per page after a vectorised preselection (at least ten times the list length);
+    # the list is the same as ranking the whole catalog.
+    "CANDIDATES": 200,
     # The first item must score at least this share of the best candidate's score in its own right.
     "LEAD_SHARE": 0.5,
     # Products with a serving above a nutrient's upper limit are scored down by this factor.

@@ -7,7 +7,7 @@ affected page once. Inside `refresh_batch()` the ids of the block are announced 
 
 A rolled-back transaction announces nothing. When Redis (the broker) is away at commit time, the
 ids are written to the `DirtyMark` table instead and the periodic drain picks them up, so a save
-never fails and no change is lost. Without a broker (the embedded mode, tests) tasks run in-process.
+never fails and no change is lost. Without a broker (the embedded mode, tests) the same drain runs at once.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 _local = threading.local()
 KINDS = ("products", "pages", "all")
 SCHEDULED_KEY = "recommender:dirty:scheduled"
+DRAIN_TASK = "recommender.tasks.drain_dirty"
 
 
 def dirty_key(kind: str) -> str:
@@ -36,15 +37,6 @@ def dirty_key(kind: str) -> str:
 
 def _batch() -> dict[str, set[int]] | None:
     return getattr(_local, "batch", None)
-
-
-def enqueue_on_commit(task: Any, *args: Any) -> None:
-    """`task.delay(*args)` once the current transaction commits (at once outside one).
-
-    Plain `on_commit` rather than Celery's `delay_on_commit`, which exists only when the host's
-    Celery app uses Django's task class.
-    """
-    transaction.on_commit(partial(task.delay, *args))
 
 
 def redis_client() -> Any | None:
@@ -57,37 +49,58 @@ def redis_client() -> Any | None:
         return None
 
 
-def _run_in_process(kind: str, ids: list[int]) -> None:
-    from recommender import tasks
-
-    if kind == "all":
-        tasks.refresh_all_pages.delay()
-    elif kind == "products":
-        tasks.refresh_for_products.delay(ids)
-    else:
-        tasks.refresh_pages.delay(ids)
+def _drain() -> Any:
+    """The drain task, looked up by name so that this module never imports the tasks (no import cycle)."""
+    return current_app.tasks[DRAIN_TASK]
 
 
-def _announce(kind: str, ids: list[int]) -> None:
-    """After commit: mark ids dirty in Redis and schedule one drain; fall back to the outbox table."""
-    if current_app.conf.task_always_eager:
-        _run_in_process(kind, ids)
-        return
+def _store(kind: str, ids: list[int]) -> bool:
+    """Mark ids dirty in Redis; False when Redis is away (or not the cache), so the caller uses the outbox."""
     try:
         client = redis_client()
         if client is None:
-            raise ConnectionError("the cache is not Redis; cannot coalesce")
+            return False
         client.sadd(dirty_key(kind), *(ids or [0]))
-        debounce = recommender_settings.DEBOUNCE_SECONDS
-        if client.set(SCHEDULED_KEY, 1, nx=True, ex=max(int(debounce * 10), 10)):
-            from recommender.tasks import drain_dirty
-
-            drain_dirty.apply_async(countdown=debounce)
-    except Exception:  # the broker is away: keep the change in the database
+        return True
+    except Exception:
         logger.warning("Redis unavailable; %s %s kept in the outbox", kind, ids, exc_info=True)
-        from recommender.models import DirtyMark
+        return False
 
-        DirtyMark.objects.bulk_create([DirtyMark(kind=kind, object_id=i) for i in ids] or [DirtyMark(kind=kind)])
+
+def _store_in_outbox(kind: str, ids: list[int]) -> None:
+    from recommender.models import DirtyMark
+
+    DirtyMark.objects.bulk_create([DirtyMark(kind=kind, object_id=i) for i in ids] or [DirtyMark(kind=kind)])
+
+
+def _schedule_drain() -> None:
+    """One drain a moment from now, unless one is already scheduled (Redis coalesces the burst)."""
+    debounce = recommender_settings.DEBOUNCE_SECONDS
+    try:
+        client = redis_client()
+        scheduled = client is not None and client.set(SCHEDULED_KEY, 1, nx=True, ex=max(int(debounce * 10), 10))
+    except Exception:
+        scheduled = False
+    if scheduled or current_app.conf.task_always_eager:
+        _drain().apply_async(countdown=debounce)
+
+
+def _announce(kind: str, ids: list[int]) -> None:
+    """After commit: mark ids dirty (Redis, or the outbox table when Redis is away) and schedule a drain.
+
+    Eager mode (no broker: the embedded default and the tests) takes the same path; its drain just
+    runs at once, so the production drain is what every unit test exercises.
+    """
+    if not _store(kind, ids):
+        _store_in_outbox(kind, ids)
+    _schedule_drain()
+
+
+def mark_again(taken: dict[str, set[int]]) -> None:
+    """Put ids a drain took back (it ran out of time); the retried drain takes them again."""
+    for kind, ids in taken.items():
+        if ids and not _store(kind, sorted(ids)):
+            _store_in_outbox(kind, sorted(ids))
 
 
 def _mark(kind: str, ids: Iterable[int]) -> None:

@@ -285,9 +285,22 @@ class PageState(models.Model):
     page = models.OneToOneField(ContentPage, on_delete=models.CASCADE, related_name="state")
     generation = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(null=True, blank=True)
+    list_hash = models.CharField(max_length=32, blank=True, help_text="Fingerprint of the stored list.")
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="Last refresh, changed or not.")
 
     def __str__(self) -> str:
         return f"{self.page.slug} gen {self.generation}"
+
+
+class RelatedState(models.Model):
+    """Per-product bookkeeping for its two lists: a fingerprint, so unchanged lists are not rewritten."""
+
+    product = models.OneToOneField(product_model_label(), on_delete=models.CASCADE, related_name="+")
+    list_hash = models.CharField(max_length=32, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.list_hash}"
 
 
 class RelatedProduct(models.Model):

@@ -11,9 +11,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from recommender import dirty
+from recommender.cachekeys import list_cache_keys
 from recommender.conf import product_model_label
 from recommender.models import ArticleLink, ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
-from recommender.services.refresh import cache_key, version_key
 
 ANALYSIS_FIELDS = frozenset({"content_hash", "analysed_at"})
 
@@ -33,7 +33,7 @@ def page_changed(sender: Any, instance: ContentPage, update_fields: Any = None, 
 @receiver(post_delete, sender=ContentPage)
 def page_deleted(sender: Any, instance: ContentPage, **kwargs: Any) -> None:
     # Its rows go with it; its cached list and API responses must not outlive it.
-    keys = [cache_key(instance.slug), version_key(instance.slug)]
+    keys = list_cache_keys(instance.slug)
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 

@@ -12,11 +12,11 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from recommender.adapters import get_adapter
+from recommender.cachekeys import cache_key, version_key
 from recommender.conf import recommender_settings
 from recommender.links import linkable, with_params
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
 from recommender.services.engine import Item, engine_build
-from recommender.services.refresh import cache_key, page_compute, version_key
 
 
 def clamp_limit(limit: Any) -> int:
@@ -123,11 +123,12 @@ def page_list(page: ContentPage) -> dict[str, Any]:
         return dict(cached)
     state = PageState.objects.filter(page=page).first()
     if state is None or state.computed_at is None:
-        from recommender.dirty import enqueue_on_commit
-        from recommender.tasks import refresh_page
+        # Reads never write: compute without storing, and let the refresh service store it.
+        from recommender.dirty import pages_changed
+        from recommender.services.refresh import page_compute
 
         items = page_compute(page=page, engine=engine_build())
-        enqueue_on_commit(refresh_page, page.pk)
+        pages_changed([page.pk])
         return list_payload(page_ref(page), items, timezone.now())
     payload = list_payload(page_ref(page), stored_items(page), state.computed_at)
     cache.set(key, payload, recommender_settings.CACHE_TIMEOUT)

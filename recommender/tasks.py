@@ -1,18 +1,24 @@
-"""Celery tasks: take ids, call one service, retry with a bound. No business logic here."""
+"""Celery tasks: take ids, call the one refresh service, retry with a bound. No business logic here."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+
+from celery import chord, current_app, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 from django.db import DatabaseError
 
-from recommender.dirty import pop_dirty
-from recommender.services.refresh import page_refresh, pages_affected_by_products, pages_refresh
-from recommender.services.related import related_refresh
+from recommender.conf import recommender_settings
+from recommender.dirty import mark_again, pop_dirty
+from recommender.services.refresh import chunks_for_full_refresh, recommendations_refresh
+
+logger = logging.getLogger(__name__)
 
 RETRY = {
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "autoretry_for": (DatabaseError,),
+    "autoretry_for": (DatabaseError, SoftTimeLimitExceeded),
     "retry_backoff": True,
     "retry_backoff_max": 60,
     "max_retries": 5,
@@ -21,46 +27,75 @@ RETRY = {
 
 @shared_task(**RETRY)
 def refresh_page(page_id: int) -> int:
-    """Recompute one page's list."""
-    return page_refresh(page_id=page_id)
+    """Recompute one page's list and what depends on it."""
+    return recommendations_refresh(page_ids=[page_id]).pages
 
 
 @shared_task(**RETRY)
 def refresh_pages(page_ids: list[int]) -> int:
-    """Recompute these pages, then the product-page lists that show articles."""
-    count = pages_refresh(page_ids=page_ids).pages
-    related_refresh()
-    return count
+    """Recompute these pages and the product-page lists that can show them."""
+    return recommendations_refresh(page_ids=page_ids).pages
 
 
 @shared_task(**RETRY)
 def refresh_for_products(product_ids: list[int]) -> int:
-    """Recompute the pages these products can appear on, then the product-page lists."""
-    count = pages_refresh(page_ids=pages_affected_by_products(product_ids)).pages
-    related_refresh()
-    return count
+    """Recompute what these products can appear on, and their neighbours' related lists."""
+    return recommendations_refresh(product_ids=product_ids).pages
+
+
+@shared_task(**RETRY)
+def refresh_chunk(page_ids: list[int], product_ids: list[int]) -> int:
+    """One chunk of a fanned-out full refresh: exactly these lists; idempotent, safe to redeliver."""
+    return recommendations_refresh(page_ids=page_ids, product_ids=product_ids, expand=False).pages
+
+
+@shared_task
+def refresh_finished(counts: list[int]) -> int:
+    """The chord's end: record that a full refresh completed."""
+    logger.info("full refresh finished: %d pages in %d chunks", sum(counts), len(counts))
+    return sum(counts)
+
+
+@shared_task(**RETRY)
+def refresh_all_pages() -> int | None:
+    """Periodic full refresh (repairs anything missed), fanned out as a chord of page and product chunks.
+
+    Without a result backend (a chord needs one) or in eager mode, the chunks run here, one after another.
+    """
+    chunks = chunks_for_full_refresh()
+    if current_app.conf.task_always_eager or not current_app.conf.result_backend:
+        return int(refresh_finished([refresh_chunk(pages, products) for pages, products in chunks]))
+    chord(refresh_chunk.s(pages, products) for pages, products in chunks)(refresh_finished.s())
+    return None
 
 
 @shared_task(**RETRY)
 def drain_dirty() -> int:
-    """Refresh everything marked dirty since the last drain (debounced; also run periodically)."""
+    """Refresh everything marked dirty since the last drain (debounced; also run periodically).
+
+    If the drain runs out of time, what it took is marked dirty again before it retries: nothing is lost.
+    """
     dirty = pop_dirty()
-    if dirty.get("all"):
-        return refresh_all_pages()
-    page_ids = {i for i in dirty.get("pages", set()) if i}
-    products = [i for i in dirty.get("products", set()) if i]
-    if products:
-        page_ids |= set(pages_affected_by_products(products))
-    if not page_ids and not products:
-        return 0
-    count = pages_refresh(page_ids=sorted(page_ids)).pages
-    related_refresh()
-    return count
+    try:
+        if dirty.get("all"):
+            return recommendations_refresh().pages
+        pages = sorted(i for i in dirty.get("pages", set()) if i)
+        products = sorted(i for i in dirty.get("products", set()) if i)
+        if not pages and not products:
+            return 0
+        return recommendations_refresh(page_ids=pages, product_ids=products).pages
+    except SoftTimeLimitExceeded:
+        mark_again(dirty)
+        raise
 
 
-@shared_task(**RETRY)
-def refresh_all_pages() -> int:
-    """Periodic full refresh: repairs anything an incremental refresh missed."""
-    count = pages_refresh().pages
-    related_refresh()
-    return count
+def limit_blas_threads(**kwargs: object) -> None:
+    """numpy's BLAS would take a second core past ~10k products; a worker leaves it to the database."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=recommender_settings.WORKER_BLAS_THREADS, user_api="blas")
+
+
+def pin_blas_threads_in_workers() -> None:
+    """Apply `WORKER_BLAS_THREADS` in every worker process as it starts."""
+    worker_process_init.connect(limit_blas_threads, dispatch_uid="recommender-blas-threads", weak=False)

@@ -60,12 +60,13 @@ def top_contributors(
 ) -> list[tuple[str, float]]:
     """Tags that carry the similarity of two vectors, with their share; one tag per family."""
     contributions = a * b
-    total = float(contributions[contributions > 0].sum())
+    positive = np.flatnonzero(contributions > 0)  # a handful of tags: sort only those
+    total = float(contributions[positive].sum())
     if total <= 0:
         return []
     found: list[tuple[str, float]] = []
     covered: set[str] = set()
-    for i in np.argsort(-contributions, kind="stable").tolist():
+    for i in positive[np.argsort(-contributions[positive], kind="stable")].tolist():
         share = float(contributions[i]) / total
         if share < 0.05 or len(found) >= top:
             break

@@ -52,3 +52,20 @@ def product_matrix(
             {s: r * kinds.get(space.info(s).kind, 1.0) for s, r in relevances.items() if s in space.index}
         )
     return normalise_rows(space.expand(raw))
+
+
+def without(space: TagSpace, page: NDArray[np.float32], slugs: frozenset[str]) -> NDArray[np.float32]:
+    """The page vector with these tags' dimensions removed, normalised again."""
+    dims = [space.index[s] for s in slugs if s in space.index]
+    if not dims:
+        return page
+    trimmed = page.copy()
+    trimmed[dims] = 0.0
+    return normalise_rows(trimmed)
+
+
+def without_kind(space: TagSpace, matrix: NDArray[np.float32], kind: str) -> NDArray[np.float32]:
+    """The rows with every dimension of this tag kind removed, normalised again."""
+    trimmed = matrix.copy()
+    trimmed[:, [i for i, t in enumerate(space.tags) if t.kind == kind]] = 0.0
+    return normalise_rows(trimmed)

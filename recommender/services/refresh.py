@@ -1,9 +1,21 @@
-"""Recompute and store recommendation lists: one page, the pages a change touches, or all."""
+"""The one refresh service: recompute and store page lists and product-page lists.
+
+`recommendations_refresh` is what tasks, the command, beat, the admin and eager mode all call. It
+builds the engine once, loads every page's inputs in a few queries, scores in blocks, and writes
+only the lists that changed (compared by a hash), in bulk, one transaction per chunk. Given changed
+page or product ids it first widens them to their neighbourhood: the pages whose expanded tags meet
+a changed product's, and the products whose related lists can change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import hashlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.cache import cache
@@ -11,158 +23,354 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from recommender.adapters import get_adapter
+from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
-from recommender.models import ArticleLink, ContentPage, PageState, PageTag, Placement, ProductTag, Recommendation
+from recommender.models import (
+    ArticleLink,
+    ContentPage,
+    PageState,
+    PageTag,
+    Placement,
+    Recommendation,
+    RelatedArticle,
+    RelatedProduct,
+)
 from recommender.scoring.rank import Rule
-from recommender.services.engine import Engine, Item, engine_build, tag_space
-from recommender.services.pages import page_advised_against, page_analyse, page_weights
-from recommender.services.related import article_links_as_rules
+from recommender.services.engine import Engine, Item, engine_build
+from recommender.services.pages import content_hash, page_analyse, page_extract
+from recommender.services.related import active_links, page_matrix, related_compute, related_store
+from recommender.signals import lists_changed
+
+logger = logging.getLogger(__name__)
+CHUNK = 500
 
 
 @dataclass
 class RefreshSummary:
+    """What one refresh did, for the command, the logs and the benchmarks."""
+
     pages: int = 0
     items: int = 0
     empty: int = 0
+    written: int = 0
+    products: int = 0
+    products_written: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def cache_key(slug: str) -> str:
-    """Where a page's rendered list lives in the cache."""
-    return f"recommender:list:{slug}"
+@dataclass(frozen=True)
+class PageInput:
+    """Everything a page's list depends on besides the engine."""
+
+    weights: dict[str, float]
+    advised: frozenset[str]
+    rules: list[Rule]
 
 
-def version_key(slug: str) -> str:
-    """Where a page's list version lives; deleting it orphans every cached API response of the page."""
-    return f"recommender:version:{slug}"
+# ---------------------------------------------------------------- inputs, loaded in bulk
 
 
-def page_rules(page: ContentPage, weights: dict[str, float]) -> list[Rule]:
-    """Placements in force now for this page, by page or by a tag the page discusses."""
+def in_force(now: object) -> Q:
+    return (Q(starts_at__isnull=True) | Q(starts_at__lte=now)) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def page_inputs(pages: Sequence[ContentPage]) -> dict[int, PageInput]:
+    """Weights, advice and rules of these pages in four queries."""
+    ids = [p.pk for p in pages]
+    weights: dict[int, dict[str, float]] = {pk: {} for pk in ids}
+    advised: dict[int, set[str]] = defaultdict(set)
+    rows = PageTag.objects.filter(page_id__in=ids).values_list("page_id", "tag__slug", "weight", "advised_against")
+    for page_id, slug, weight, against in rows:
+        weights[page_id][slug] = weight
+        if against:
+            advised[page_id].add(slug)
     now = timezone.now()
-    tags = [slug for slug, w in weights.items() if w > 0]
-    placements = (
-        Placement.objects.filter(Q(page=page) | Q(page__isnull=True, tag__slug__in=tags))
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .order_by("id")
-    )
-    rules = []
-    for p in placements:
-        utm = {
-            "utm_source": p.utm_source,
-            "utm_medium": p.utm_medium,
-            "utm_campaign": p.utm_campaign or p.campaign,
-        }
-        rules.append(Rule(p.product_id, p.action, p.position, p.factor, tuple((k, v) for k, v in utm.items() if v)))
-    for product_id, position, campaign in article_links_as_rules(page):
-        rules.append(Rule(product_id, "pin", position, link_params=(("utm_campaign", campaign),) if campaign else ()))
-    return rules
+    by_page: dict[int, list[Placement]] = defaultdict(list)
+    by_tag: dict[str, list[Placement]] = defaultdict(list)
+    placements = Placement.objects.filter(in_force(now)).filter(Q(page_id__in=ids) | Q(page__isnull=True))
+    for p in placements.select_related("tag").order_by("id"):
+        if p.page_id:
+            by_page[p.page_id].append(p)
+        elif p.tag is not None:
+            by_tag[p.tag.slug].append(p)
+    links: dict[int, list[ArticleLink]] = defaultdict(list)
+    for link in ArticleLink.objects.filter(active_links(), page_id__in=ids).order_by("position", "pk"):
+        links[link.page_id].append(link)
+    inputs = {}
+    for pk in ids:
+        positive = {slug for slug, w in weights[pk].items() if w > 0}
+        placed = sorted(
+            by_page[pk] + [p for slug in sorted(positive) for p in by_tag.get(slug, [])], key=lambda p: p.pk
+        )
+        rules = [placement_rule(p) for p in dict.fromkeys(placed)]
+        rules += [link_rule(link) for link in links[pk]]
+        inputs[pk] = PageInput(weights[pk], frozenset(advised[pk]), rules)
+    return inputs
+
+
+def placement_rule(p: Placement) -> Rule:
+    utm = {"utm_source": p.utm_source, "utm_medium": p.utm_medium, "utm_campaign": p.utm_campaign or p.campaign}
+    return Rule(p.product_id, p.action, p.position, p.factor, tuple((k, v) for k, v in utm.items() if v))
+
+
+def link_rule(link: ArticleLink) -> Rule:
+    params = (("utm_campaign", link.campaign),) if link.campaign else ()
+    return Rule(link.product_id, "pin", link.position, link_params=params)
+
+
+def pages_analyse(pages: Sequence[ContentPage], engine: Engine) -> None:
+    """Analyse the pages whose text changed since their last analysis (usually none)."""
+    for page in pages:
+        if not page.analysed_at or page.content_hash != content_hash(page.title, page.text):
+            page_analyse(page=page, lexicon=engine.lexicon)
+
+
+# ---------------------------------------------------------------- computing
 
 
 def page_compute(*, page: ContentPage, engine: Engine, limit: int | None = None) -> list[Item]:
-    """The list a page should show now (nothing written but its page tags)."""
-    page_analyse(page=page, lexicon=engine.lexicon)
+    """The list a page would show now; writes nothing (a page whose text changed is analysed in memory)."""
     if not page.published:
         return []
-    weights = page_weights(page)
+    data = page_inputs([page])[page.pk]
+    weights, advised = data.weights, data.advised
+    if not page.analysed_at or page.content_hash != content_hash(page.title, page.text):
+        found = page_extract(engine.lexicon, title=page.title, text=page.text)
+        manual = PageTag.objects.filter(page=page, source=PageTag.Source.MANUAL).values_list("tag__slug", "weight")
+        weights = {**{slug: tw.weight for slug, tw in found.items()}, **dict(manual)}
+        advised = frozenset(slug for slug, tw in found.items() if tw.advised_against)
     limit = limit or recommender_settings.STORED_LIMIT
-    return engine.compute(
-        weights,
-        advised=page_advised_against(page),
-        rules=page_rules(page, weights),
-        limit=limit,
-        campaign=page.slug,
-    )
+    return engine.compute(weights, advised=advised, rules=data.rules, limit=limit, campaign=page.slug)
+
+
+def pages_compute(pages: Sequence[ContentPage], engine: Engine, *, limit: int | None = None) -> dict[int, list[Item]]:
+    """Lists of analysed pages against one engine snapshot; unpublished pages get none."""
+    limit = limit or recommender_settings.STORED_LIMIT
+    inputs = page_inputs(pages)
+    lists = {}
+    for page in pages:
+        data = inputs[page.pk]
+        lists[page.pk] = (
+            engine.compute(data.weights, advised=data.advised, rules=data.rules, limit=limit, campaign=page.slug)
+            if page.published
+            else []
+        )
+    return lists
+
+
+# ---------------------------------------------------------------- storing
+
+
+def list_hash(items: Sequence[Item]) -> str:
+    """A fingerprint of everything a stored list shows."""
+    body = [(i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params) for i in items]
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 @transaction.atomic
-def page_store(*, page: ContentPage, items: list[Item]) -> int:
-    """Replace the page's rows in one transaction; readers see the old list or the new one."""
-    state, _ = PageState.objects.select_for_update().get_or_create(page=page)
-    state.generation += 1
-    state.computed_at = timezone.now()
-    state.save(update_fields=["generation", "computed_at"])
-    Recommendation.objects.filter(page=page).delete()
-    Recommendation.objects.bulk_create(
-        Recommendation(
-            page=page,
-            product_id=item.product_id,
-            rank=item.rank,
-            score=item.score,
-            reasons=item.reasons,
-            cautions=item.cautions,
-            link_params=item.link_params,
-            generation=state.generation,
-            computed_at=state.computed_at,
-        )
-        for item in items
-    )
-    transaction.on_commit(lambda: cache.delete_many([cache_key(page.slug), version_key(page.slug)]))
-    return state.generation
+def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> int:
+    """Write the lists that differ from the stored ones, in bulk; returns how many were written.
 
-
-def page_refresh(*, page_id: int, engine: Engine | None = None) -> int:
-    """Recompute and store one page's list; returns the number of items."""
-    page = ContentPage.objects.filter(pk=page_id).first()
-    if page is None:
+    The pages' states are locked in id order (two workers never write one page at once, and never
+    deadlock); readers see each page's old list or its new one, never half.
+    """
+    ids = sorted(lists)
+    PageState.objects.bulk_create([PageState(page_id=pk) for pk in ids], ignore_conflicts=True)
+    states = {s.page_id: s for s in PageState.objects.select_for_update().filter(page_id__in=ids).order_by("page_id")}
+    now = timezone.now()
+    changed = []
+    for pk in ids:
+        state, digest = states[pk], list_hash(lists[pk])
+        state.checked_at = now
+        if state.list_hash == digest and state.computed_at is not None:
+            continue
+        state.generation += 1
+        state.computed_at, state.list_hash = now, digest
+        changed.append(state)
+    PageState.objects.bulk_update(list(states.values()), ["generation", "computed_at", "list_hash", "checked_at"])
+    if not changed:
         return 0
-    engine = engine or engine_build()
-    with transaction.atomic():
-        # The per-page lock: a second worker on the same page waits here, then computes afresh.
-        PageState.objects.get_or_create(page=page)
-        PageState.objects.select_for_update().get(page=page)
-        items = page_compute(page=page, engine=engine)
-        page_store(page=page, items=items)
-    return len(items)
+    changed_ids = [s.page_id for s in changed]
+    Recommendation.objects.filter(page_id__in=changed_ids).delete()
+    Recommendation.objects.bulk_create(
+        (
+            Recommendation(
+                page_id=s.page_id,
+                product_id=item.product_id,
+                rank=item.rank,
+                score=item.score,
+                reasons=item.reasons,
+                cautions=item.cautions,
+                link_params=item.link_params,
+                generation=s.generation,
+                computed_at=now,
+            )
+            for s in changed
+            for item in lists[s.page_id]
+        ),
+        batch_size=2000,
+    )
+    keys = [key for s in changed for key in list_cache_keys(pages[s.page_id].slug)]
+    transaction.on_commit(lambda: cache.delete_many(keys))
+    changed_pages = [pages[pk] for pk in changed_ids]
+    transaction.on_commit(lambda: lists_changed(changed_pages))
+    return len(changed)
 
 
-def pages_refresh(
-    *, page_ids: Iterable[int] | None = None, progress: Callable[[ContentPage, int], None] | None = None
+# ---------------------------------------------------------------- neighbourhoods
+
+
+def expanded_page_tags(engine: Engine, page_ids: Iterable[int] | None = None) -> tuple[list[int], np.ndarray]:
+    """Page ids and a boolean matrix of the tags each page reaches after expansion (against tags too)."""
+    rows: dict[int, dict[str, float]] = defaultdict(dict)
+    tags = PageTag.objects.all() if page_ids is None else PageTag.objects.filter(page_id__in=list(page_ids))
+    for page_id, slug, weight in tags.values_list("page_id", "tag__slug", "weight"):
+        rows[page_id][slug] = abs(weight)
+    ids = sorted(rows)
+    if not ids:
+        return [], np.zeros((0, engine.space.size), dtype=bool)
+    raw = np.vstack([engine.space.vector(rows[pk]) for pk in ids])
+    return ids, engine.space.expand(raw) > 0
+
+
+def product_reach(engine: Engine, product_ids: Iterable[int]) -> np.ndarray:
+    """The tags these products reach after expansion (their approved tags and what they contain)."""
+    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
+    reach: np.ndarray = np.zeros(engine.space.size, dtype=bool)
+    if rows:
+        contained = np.asarray(engine.holds[rows].any(axis=0), dtype=np.float32)
+        reach = np.asarray((engine.products[rows] > 0).any(axis=0)) | (engine.space.expand(contained) > 0)
+    return reach
+
+
+def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
+    """Pages the products can appear on, plus pages that list, pin or link them now."""
+    reach = product_reach(engine, product_ids)
+    ids, matrix = expanded_page_tags(engine)
+    found = {ids[i] for i in np.flatnonzero((matrix & reach).any(axis=1))} if ids else set()
+    found |= set(Recommendation.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
+    found |= set(ArticleLink.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
+    placed = Placement.objects.filter(product_id__in=product_ids)
+    found |= set(placed.exclude(page__isnull=True).values_list("page_id", flat=True))
+    tag_scoped = placed.filter(page__isnull=True, tag__isnull=False).values_list("tag_id", flat=True)
+    found |= set(PageTag.objects.filter(tag_id__in=list(tag_scoped)).values_list("page_id", flat=True))
+    return found
+
+
+def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
+    """The products themselves, those sharing an expanded tag with them, and those listing them now."""
+    reach = product_reach(engine, product_ids)
+    near = {int(engine.ids[i]) for i in np.flatnonzero((engine.products > 0)[:, reach].any(axis=1))}
+    listing = RelatedProduct.objects.filter(related_id__in=product_ids).values_list("product_id", flat=True)
+    return near | set(product_ids) | set(listing)
+
+
+def products_near_pages(engine: Engine, page_ids: Sequence[int]) -> set[int]:
+    """Products whose "read more" list can change with these pages."""
+    _, matrix = expanded_page_tags(engine, page_ids)
+    reach = matrix.any(axis=0) if len(matrix) else np.zeros(engine.space.size, dtype=bool)
+    near = {int(engine.ids[i]) for i in np.flatnonzero((engine.products > 0)[:, reach].any(axis=1))}
+    listing = RelatedArticle.objects.filter(page_id__in=page_ids).values_list("product_id", flat=True)
+    linked = ArticleLink.objects.filter(page_id__in=page_ids).values_list("product_id", flat=True)
+    return near | set(listing) | set(linked)
+
+
+# ---------------------------------------------------------------- the service
+
+
+def recommendations_refresh(
+    *,
+    page_ids: Iterable[int] | None = None,
+    product_ids: Iterable[int] | None = None,
+    expand: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> RefreshSummary:
-    """Refresh many pages (all by default) against one snapshot of the catalog."""
+    """Refresh stored lists: everything when given no ids, else what the changes can reach.
+
+    With `expand` (the default) `page_ids` and `product_ids` name what changed, and the service finds
+    the pages and products whose lists depend on them. Without it they name exactly the lists to
+    recompute (the chunks of a fanned-out full refresh). `progress` is called with each chunk's size.
+    """
+    started = time.perf_counter()
     engine = engine_build()
-    pages = ContentPage.objects.order_by("pk")
-    if page_ids is not None:
-        pages = pages.filter(pk__in=list(page_ids))
-    summary = RefreshSummary()
-    for page in pages.iterator(chunk_size=200):
-        count = page_refresh(page_id=page.pk, engine=engine)
-        summary.pages += 1
-        summary.items += count
-        summary.empty += count == 0
-        if progress:
-            progress(page, count)
+    summary = RefreshSummary(timings={"engine_s": round(time.perf_counter() - started, 3)})
+    full = page_ids is None and product_ids is None
+    pages = set(page_ids or ())
+    products = set(product_ids or ())
+    if full:
+        pages = set(ContentPage.objects.values_list("pk", flat=True))
+        products = {int(i) for i in get_adapter().queryset().values_list("pk", flat=True)}
+    elif expand:
+        if page_ids:
+            # Analyse changed pages first: their new tags decide which products' "read more" lists change.
+            pages_analyse(list(ContentPage.objects.filter(pk__in=sorted(pages))), engine)
+        changed_products = sorted(products)
+        if changed_products:
+            pages |= pages_for_products(engine, changed_products)
+            products = products_near_products(engine, changed_products)
+        if page_ids:
+            products |= products_near_pages(engine, sorted(set(page_ids)))
+    pages_refresh_in_chunks(engine, sorted(pages), summary, progress)
+    related_refresh_in_chunks(engine, sorted(products), summary)
+    summary.timings["total_s"] = round(time.perf_counter() - started, 3)
+    logger.info(
+        "refreshed %d pages (%d written) and %d product lists (%d written) in %.2f s",
+        summary.pages, summary.written, summary.products, summary.products_written, summary.timings["total_s"],
+    )  # fmt: skip
     return summary
 
 
-def pages_meeting_tags(slugs: Iterable[str]) -> set[int]:
-    """Pages whose expanded tags meet these tags' expansion (forms -> nutrients, conditions -> nutrients).
+def pages_refresh_in_chunks(
+    engine: Engine, ids: list[int], summary: RefreshSummary, progress: Callable[[int], None] | None
+) -> None:
+    compute_s = 0.0
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ContentPage.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk"))
+        pages_analyse(chunk, engine)
+        began = time.perf_counter()
+        lists = pages_compute(chunk, engine)
+        compute_s += time.perf_counter() - began
+        summary.written += pages_store(lists, {p.pk: p for p in chunk})
+        summary.pages += len(chunk)
+        summary.items += sum(len(items) for items in lists.values())
+        summary.empty += sum(not items for items in lists.values())
+        if progress:
+            progress(len(chunk))
+    summary.timings["pages_compute_s"] = round(compute_s, 3)
 
-    Both sides are expanded with the same matrix the scorer uses, so a page that names only
-    "magnesium citrate" is found for a product tagged "magnesium glycinate", and a page about
-    magnesium for a product tagged "magnesium deficiency". Tags a page speaks against count too.
-    """
-    space = tag_space()
-    wanted = space.expand(space.vector(dict.fromkeys(slugs, 1.0))) > 0
-    rows: dict[int, dict[str, float]] = {}
-    for page_id, slug, weight in PageTag.objects.values_list("page_id", "tag__slug", "weight"):
-        rows.setdefault(page_id, {})[slug] = abs(weight)
-    if not rows or not wanted.any():
-        return set()
-    page_ids = list(rows)
-    matrix = space.expand(np.vstack([space.vector(rows[pid]) for pid in page_ids])) > 0
-    return {page_ids[i] for i in np.flatnonzero((matrix & wanted).any(axis=1))}
+
+def related_refresh_in_chunks(engine: Engine, ids: list[int], summary: RefreshSummary) -> None:
+    if not ids:
+        return
+    pages = page_matrix(engine)
+    compute_s = 0.0
+    model = get_adapter().model()
+    for start in range(0, len(ids), CHUNK):
+        # Only products that still exist (a deleted product's lists went with it).
+        chunk = sorted(model._default_manager.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", flat=True))
+        began = time.perf_counter()
+        lists = related_compute(engine, pages, chunk)
+        compute_s += time.perf_counter() - began
+        summary.products_written += related_store(lists)
+        summary.products += len(chunk)
+    summary.timings["related_compute_s"] = round(compute_s, 3)
 
 
-def pages_affected_by_products(product_ids: Iterable[int]) -> list[int]:
-    """Pages the products can newly appear on, plus pages that list, pin or link them now."""
-    ids = list(product_ids)
-    page_ids = pages_meeting_tags(ProductTag.objects.filter(product_id__in=ids).values_list("tag__slug", flat=True))
-    listed = Recommendation.objects.filter(product_id__in=ids)
-    linked = ArticleLink.objects.filter(product_id__in=ids).values_list("page_id", flat=True)
-    pinned = Placement.objects.filter(product_id__in=ids, page__isnull=False)
-    page_ids |= set(listed.values_list("page_id", flat=True)) | set(pinned.values_list("page_id", flat=True))
-    page_ids |= set(linked)
-    if Placement.objects.filter(product_id__in=ids, page__isnull=True).exists():
-        page_ids |= set(ContentPage.objects.values_list("pk", flat=True))
-    return sorted(page_ids)
+def chunks_for_full_refresh(size: int | None = None) -> list[tuple[list[int], list[int]]]:
+    """(page ids, product ids) chunks that together cover every list, for a fanned-out full refresh."""
+    size = size or recommender_settings.REFRESH_CHUNK
+    pages = list(ContentPage.objects.order_by("pk").values_list("pk", flat=True))
+    products = [int(pk) for pk in get_adapter().queryset().order_by("pk").values_list("pk", flat=True)]
+    page_chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
+    product_chunks = [products[i : i + size * 4] for i in range(0, len(products), size * 4)]
+    count = max(len(page_chunks), len(product_chunks), 1)
+    page_chunks += [[]] * (count - len(page_chunks))
+    product_chunks += [[]] * (count - len(product_chunks))
+    return list(zip(page_chunks, product_chunks, strict=True))
+
+
+def page_refresh(*, page_id: int) -> int:
+    """Recompute and store one page's list (the admin's "refresh" button); returns its length."""
+    recommendations_refresh(page_ids=[page_id], expand=False)
+    return Recommendation.objects.filter(page_id=page_id).count()

@@ -6,7 +6,10 @@ the article's list) within their window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +18,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct
+from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons
-from recommender.scoring.related import top_similar
+from recommender.scoring.related import top_rows
 from recommender.scoring.vectors import page_vector
-from recommender.services.engine import Engine, engine_build
+from recommender.services.engine import Engine
 
 LINK_REASON = "Chosen by the store to read alongside this product."
 
@@ -33,6 +35,7 @@ class PageMatrix:
     pages: list[ContentPage]
     matrix: np.ndarray
     weights: list[dict[str, float]]
+    names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
 
 
 def active_links() -> Q:
@@ -48,54 +51,86 @@ def page_matrix(engine: Engine) -> PageMatrix:
         weights[page_id][slug] = weight
     rows = [page_vector(engine.space, weights[p.pk], recommender_settings.KIND_WEIGHTS) for p in pages]
     matrix = np.vstack(rows) if rows else np.zeros((0, engine.space.size), dtype=np.float32)
-    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages])
+    names = np.zeros((len(pages), engine.space.size), dtype=bool)
+    for i, p in enumerate(pages):
+        names[i, [engine.space.index[s] for s, w in weights[p.pk].items() if w > 0 and s in engine.space.index]] = True
+    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages], np.asfortranarray(names))
 
 
 def line_factors(engine: Engine, pages: PageMatrix, row: int) -> np.ndarray:
     """LINE_BOOST for pages that name one of the product's own lines (ConcenTrace on its own article)."""
-    lines = {s for s in engine.metas[row].tags if engine.space.info(s).kind == "product-line"}
-    boost = recommender_settings.LINE_BOOST
-    return np.array([boost if lines & {s for s, w in w.items() if w > 0} else 1.0 for w in pages.weights])
+    lines = [engine.space.index[s] for s in engine.metas[row].tags if engine.space.info(s).kind == "product-line"]
+    if not lines or not len(pages.names):
+        return np.ones(len(pages.pages), dtype=np.float32)
+    named = pages.names[:, lines].any(axis=1)
+    return np.where(named, recommender_settings.LINE_BOOST, 1.0).astype(np.float32)
 
 
-def related_products_compute(engine: Engine, row: int, limit: int) -> list[RelatedProduct]:
-    """Available products most like this one, each with what they share."""
-    available = np.fromiter((m.available for m in engine.metas), dtype=bool, count=len(engine.metas))
-    available[row] = False
-    ids = [m.id for m in engine.metas]
-    found = top_similar(
-        engine.products, engine.products[row], ids, min_score=recommender_settings.MIN_SCORE, limit=limit,
-        allowed=available,
-    )  # fmt: skip
-    return [
-        RelatedProduct(
-            related_id=ids[i],
-            rank=rank,
-            score=round(score, 4),
-            reasons=simple_reasons(engine.space, engine.products[row], engine.products[i], shared_label),
-            cautions=engine.cautions.get(ids[i], []),
+@dataclass
+class RelatedLists:
+    """One product's two lists, computed."""
+
+    products: list[RelatedProduct]
+    articles: list[RelatedArticle]
+
+
+def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
+    """Related products and articles of these products, scored as one block each (never products x products)."""
+    limit = recommender_settings.STORED_LIMIT
+    min_score = recommender_settings.MIN_SCORE
+    rows = [engine.row_of.get(pid) for pid in product_ids]
+    known = [r for r in rows if r is not None]
+    product_scores = engine.products[known] @ engine.products.T if known else np.zeros((0, len(engine.metas)))
+    page_scores = engine.products[known] @ pages.matrix.T if known else np.zeros((0, len(pages.pages)))
+    page_ids = np.array([p.pk for p in pages.pages], dtype=np.int64)
+    links: dict[int, list[ArticleLink]] = defaultdict(list)
+    link_rows = ArticleLink.objects.filter(active_links(), product_id__in=list(product_ids), page__published=True)
+    for link in link_rows.select_related("page"):
+        links[link.product_id].append(link)
+    block_row = {row: i for i, row in enumerate(known)}
+    lists = {}
+    for pid, row in zip(product_ids, rows, strict=True):
+        if row is None:
+            lists[pid] = RelatedLists([], related_articles(engine, pages, None, None, pid, links[pid], limit))
+            continue
+        scores = np.where(engine.available, product_scores[block_row[row]], -1.0)
+        scores[row] = -1.0
+        found = top_rows(scores, engine.ids, min_score=min_score, limit=limit)
+        related = [
+            RelatedProduct(
+                related_id=int(engine.ids[i]),
+                rank=rank,
+                score=round(score, 4),
+                reasons=simple_reasons(engine.space, engine.products[row], engine.products[i], shared_label),
+                cautions=engine.cautions.get(int(engine.ids[i]), []),
+            )
+            for rank, (i, score) in enumerate(found, start=1)
+        ]
+        article_scores = page_scores[block_row[row]] * line_factors(engine, pages, row)
+        lists[pid] = RelatedLists(
+            related, related_articles(engine, pages, row, (article_scores, page_ids), pid, links[pid], limit)
         )
-        for rank, (i, score) in enumerate(found, start=1)
-    ]
+    return lists
 
 
-def related_articles_compute(
-    engine: Engine, pages: PageMatrix, row: int | None, product_id: int, links: list[ArticleLink], limit: int
+def related_articles(
+    engine: Engine,
+    pages: PageMatrix,
+    row: int | None,
+    scored: tuple[np.ndarray, np.ndarray] | None,
+    product_id: int,
+    links: list[ArticleLink],
+    limit: int,
 ) -> list[RelatedArticle]:
     """Published pages that discuss what the product holds; linked pages pinned at their positions."""
-    linked = {link.page_id: link for link in links}
-    found: list[tuple[int, float]] = []
-    if row is not None:
-        allowed = np.array([p.pk not in linked for p in pages.pages], dtype=bool)
-        found = top_similar(
-            pages.matrix, engine.products[row], [p.pk for p in pages.pages],
-            min_score=recommender_settings.MIN_SCORE, limit=limit, allowed=allowed,
-            factors=line_factors(engine, pages, row),
-        )  # fmt: skip
+    linked = {link.page_id for link in links}
     items: list[RelatedArticle] = []
-    for i, score in found:
-        reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)
-        items.append(RelatedArticle(page=pages.pages[i], score=round(score, 4), reasons=reasons))
+    if row is not None and scored is not None:
+        scores, page_ids = scored
+        allowed = np.where(np.isin(page_ids, list(linked)), -1.0, scores)
+        for i, score in top_rows(allowed, page_ids, min_score=recommender_settings.MIN_SCORE, limit=limit):
+            reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)
+            items.append(RelatedArticle(page=pages.pages[i], score=round(score, 4), reasons=reasons))
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
             "tag": None,
@@ -116,37 +151,47 @@ def related_articles_compute(
     return items[:limit]
 
 
+def related_hash(lists: RelatedLists) -> str:
+    body = [
+        [(r.related_id, r.rank, r.score, r.reasons, r.cautions) for r in lists.products],
+        [(a.page_id, a.rank, a.score, a.reasons, a.link_params) for a in lists.articles],
+    ]
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def related_store(*, product_id: int, products: list[RelatedProduct], articles: list[RelatedArticle]) -> None:
-    """Replace one product's two lists in one transaction."""
+def related_store(lists: dict[int, RelatedLists]) -> int:
+    """Write the products' lists that changed, in bulk; returns how many products were written."""
+    ids = sorted(lists)
+    RelatedState.objects.bulk_create([RelatedState(product_id=pid) for pid in ids], ignore_conflicts=True)
+    states = {
+        s.product_id: s
+        for s in RelatedState.objects.select_for_update().filter(product_id__in=ids).order_by("product_id")
+    }
     now = timezone.now()
-    RelatedProduct.objects.filter(product_id=product_id).delete()
-    RelatedArticle.objects.filter(product_id=product_id).delete()
-    for item in products:
-        item.product_id, item.computed_at = product_id, now
-    for article in articles:
-        article.product_id, article.computed_at = product_id, now
-    RelatedProduct.objects.bulk_create(products)
-    RelatedArticle.objects.bulk_create(articles)
-
-
-def related_refresh(*, product_ids: Iterable[int] | None = None, engine: Engine | None = None) -> int:
-    """Recompute related products and articles for these products (all by default)."""
-    engine = engine or engine_build()
-    pages = page_matrix(engine)
-    row_of = {m.id: i for i, m in enumerate(engine.metas)}
-    ids = list(product_ids) if product_ids is not None else list(get_adapter().queryset().values_list("pk", flat=True))
-    links: dict[int, list[ArticleLink]] = {}
-    link_rows = ArticleLink.objects.filter(active_links(), product_id__in=ids, page__published=True)
-    for link in link_rows.select_related("page"):
-        links.setdefault(link.product_id, []).append(link)
-    limit = recommender_settings.STORED_LIMIT
-    for product_id in ids:
-        row = row_of.get(product_id)
-        related = related_products_compute(engine, row, limit) if row is not None else []
-        articles = related_articles_compute(engine, pages, row, product_id, links.get(product_id, []), limit)
-        related_store(product_id=product_id, products=related, articles=articles)
-    return len(ids)
+    changed = []
+    for pid in ids:
+        state, digest = states[pid], related_hash(lists[pid])
+        if state.list_hash != digest or state.computed_at is None:
+            state.list_hash, state.computed_at = digest, now
+            changed.append(state)
+    if not changed:
+        return 0
+    RelatedState.objects.bulk_update(changed, ["list_hash", "computed_at"])
+    changed_ids = [s.product_id for s in changed]
+    RelatedProduct.objects.filter(product_id__in=changed_ids).delete()
+    RelatedArticle.objects.filter(product_id__in=changed_ids).delete()
+    products, articles = [], []
+    for pid in changed_ids:
+        for item in lists[pid].products:
+            item.product_id, item.computed_at = pid, now
+            products.append(item)
+        for article in lists[pid].articles:
+            article.product_id, article.computed_at = pid, now
+            articles.append(article)
+    RelatedProduct.objects.bulk_create(products, batch_size=2000)
+    RelatedArticle.objects.bulk_create(articles, batch_size=2000)
+    return len(changed)
 
 
 def article_links_as_rules(page: ContentPage) -> list[tuple[int, int, str]]:

@@ -59,6 +59,11 @@ def generations() -> dict[int, int]:
     return dict(PageState.objects.values_list("page_id", "generation"))
 
 
+def checks() -> dict[int, float]:
+    """When each page's list was last refreshed, changed or not (an unchanged list is not rewritten)."""
+    return {pk: at.timestamp() if at else 0.0 for pk, at in PageState.objects.values_list("page_id", "checked_at")}
+
+
 def merchandiser_client() -> APIClient:
     user = User.objects.create_user("feed", password="feed-pass-123")
     user.groups.add(Group.objects.get(name="merchandiser"))
@@ -157,16 +162,18 @@ def test_killed_worker_mid_refresh_is_repaired_after_restart(worker_factory: Cal
             )
     worker = worker_factory(name="doomed", CELERY_VISIBILITY_TIMEOUT="5")
     celery_app.conf.task_always_eager = False
-    before = generations()
+    before = checks()
     refresh_all_pages.delay()
-    wait_for(lambda: sum(g > before.get(p, 0) for p, g in generations().items()) >= 20, timeout=60, interval=0.02)
+    # Delivered and not yet acknowledged: the refresh is running (a chunk commits all its pages at once).
+    broker_client = celery_app.connection_for_write().channel().client
+    wait_for(lambda: broker_client.hlen("unacked") > 0, timeout=60, interval=0.02)
     worker.kill()  # kill -9, in the middle of the refresh
-    done = sum(g > before.get(p, 0) for p, g in generations().items())
+    done = sum(t > before.get(p, 0) for p, t in checks().items())
     assert done < len(before), "the refresh finished before the kill; make it longer"
     # A fresh worker: the unacknowledged task comes back after the visibility timeout and runs again.
     worker_factory(name="phoenix", CELERY_VISIBILITY_TIMEOUT="5")
-    wait_for(lambda: all(g > before.get(p, 0) for p, g in generations().items()), timeout=120, interval=0.5)
-    settle(generations)
+    wait_for(lambda: all(t > before.get(p, 0) for p, t in checks().items()), timeout=120, interval=0.5)
+    settle(checks)
     with eager():
         assert stored_lists() == clean_full_refresh()
 

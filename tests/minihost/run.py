@@ -18,7 +18,7 @@ def main() -> None:
 
     from recommender.selectors import recommendations_for_page
     from recommender.services.pages import page_upsert
-    from recommender.services.refresh import pages_refresh
+    from recommender.services.refresh import recommendations_refresh
     from recommender.services.tagging import product_facts_tags_sync
     from recommender.services.taxonomy import taxonomy_load
     from tests.minihost.gadgets.models import Gadget
@@ -39,7 +39,7 @@ def main() -> None:
         gadget = Gadget.objects.create(sku=sku, title=title, cost_cents=1999, stock=stock, magnesium_mg=mg)
         product_facts_tags_sync(product=gadget)
     page = page_upsert(url="https://blog.example/wed", title="Willis-Ekbom disease", text="About Willis-Ekbom disease.")
-    pages_refresh()
+    recommendations_refresh()
     json.dump(recommendations_for_page(page=page, limit=5), sys.stdout)
 
 

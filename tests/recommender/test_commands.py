@@ -78,12 +78,16 @@ def test_recommend_plain_output_and_refresh_one_page(demo: None, tmp_path: Path)
     with pytest.raises(CommandError):
         call_command("recommend", "--text-file", str(tmp_path / "missing.txt"), stdout=io.StringIO())
 
-    # refresh_recommendations --page: recomputes one page in this process.
+    # refresh_recommendations --page: recomputes one page in this process; an unchanged list is not rewritten.
     page = ContentPage.objects.get(slug=RLS)
     generation = PageState.objects.get(page=page).generation
     out = io.StringIO()
     call_command("refresh_recommendations", "--page", RLS, stdout=out, stderr=io.StringIO())
-    assert "refreshed 1 page(s)" in out.getvalue()
+    assert "refreshed 1 page(s)" in out.getvalue() and "0 list(s) changed" in out.getvalue()
+    assert PageState.objects.get(page=page).generation == generation
+    Recommendation.objects.filter(page=page).delete()
+    PageState.objects.filter(page=page).update(list_hash="")
+    call_command("refresh_recommendations", "--page", RLS, stdout=io.StringIO(), stderr=io.StringIO())
     assert PageState.objects.get(page=page).generation == generation + 1
     assert Recommendation.objects.filter(page=page).count() >= 4
 

@@ -7,8 +7,8 @@ and, with eager Celery, refresh exactly what the change touches. After every ste
 stored list must equal what a from-scratch computation gives now.
 
 Each example starts from the demo data: the machine takes a savepoint when it is created and rolls
-back to it in `teardown`. The product-page lists (`related_refresh`, run by every refresh task) are
-not under test here and take most of a task's time, so the tasks' call to it is stubbed out.
+back to it in `teardown`. Product-page lists are refreshed too (by neighbourhood) and checked the
+same way: stored related products equal a from-scratch computation.
 
 `test_known_miss` replays, step by step, the smallest sequences the machine once found that left a
 page stale (a product change refreshed too few pages); they stay as regression tests.
@@ -28,12 +28,21 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from recommender import tasks
-from recommender.models import ContentPage, PageTag, Placement, Recommendation, Tag, TagRelation
+from recommender.models import (
+    ContentPage,
+    PageTag,
+    Placement,
+    Recommendation,
+    RelatedArticle,
+    RelatedProduct,
+    Tag,
+    TagRelation,
+)
 from recommender.services.engine import engine_build
 from recommender.services.pages import page_upsert
 from recommender.services.products import product_update
 from recommender.services.refresh import page_compute
+from recommender.services.related import page_matrix, related_compute
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import Product
 
@@ -69,12 +78,6 @@ factors = st.sampled_from([0.5, 2.0, 5.0])
 indexes = st.integers(min_value=0, max_value=15)  # into the current pages or placements, modulo their number
 
 
-@pytest.fixture
-def no_related_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Product-page lists are not under test and cost about a second per task; skip them."""
-    monkeypatch.setattr(tasks, "related_refresh", lambda **kwargs: 0)
-
-
 def stored_rows(page: ContentPage) -> list[tuple[int, int, float]]:
     return list(Recommendation.objects.filter(page=page).order_by("rank").values_list("product_id", "rank", "score"))
 
@@ -94,6 +97,20 @@ def mismatches() -> list[str]:
         for item, (_, _, score) in zip(expected, stored, strict=True):
             if abs(item.score - score) > 1e-4:
                 problems.append(f"{page.slug}: product {item.product_id} scored {score} != full {item.score}")
+    ids = sorted(engine.row_of)
+    for product_id, lists in related_compute(engine, page_matrix(engine), ids).items():
+        want = [(r.related_id, r.rank) for r in lists.products]
+        have = list(
+            RelatedProduct.objects.filter(product_id=product_id).order_by("rank").values_list("related_id", "rank")
+        )
+        if want != have:
+            problems.append(f"related products of {product_id}: stored {have} != full {want}")
+        want_pages = [(a.page.pk, a.rank) for a in lists.articles]
+        have_pages = list(
+            RelatedArticle.objects.filter(product_id=product_id).order_by("rank").values_list("page_id", "rank")
+        )
+        if want_pages != have_pages:
+            problems.append(f"related articles of {product_id}: stored {have_pages} != full {want_pages}")
     return problems
 
 
@@ -234,9 +251,7 @@ def machine_class(capture: Capture) -> type[RuleBasedStateMachine]:
     return IncrementalRefresh
 
 
-def test_incremental_refresh_equals_full_refresh(
-    demo: None, no_related_lists: None, django_capture_on_commit_callbacks: Capture
-) -> None:
+def test_incremental_refresh_equals_full_refresh(demo: None, django_capture_on_commit_callbacks: Capture) -> None:
     """The machine's fixed (derandomized) examples do not reach the known miss; a longer random run
     does (one of 60 random examples: a page edited to name only ferrous fumarate, then a product
     newly tagged ionic iron). See `test_known_miss`."""
@@ -293,7 +308,6 @@ def about(slug: str) -> dict[str, Any]:
 )
 def test_known_miss(
     demo: None,
-    no_related_lists: None,
     django_capture_on_commit_callbacks: Capture,
     steps: list[tuple[str, dict[str, Any]]],
 ) -> None:

@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from recommender.models import ContentPage
-from recommender.services.refresh import pages_refresh
-from recommender.services.related import related_refresh
+from recommender.services.refresh import recommendations_refresh
 from recommender.tasks import refresh_all_pages, refresh_pages
 
 
@@ -19,22 +18,21 @@ class Command(BaseCommand):
         parser.add_argument("--async", dest="run_async", action="store_true", help="Enqueue instead of running here.")
 
     def handle(self, *args: Any, page: str | None, run_async: bool, **options: Any) -> None:
-        pages = ContentPage.objects.all()
+        ids = None
         if page:
-            pages = pages.filter(slug=page)
-            if not pages.exists():
+            ids = list(ContentPage.objects.filter(slug=page).values_list("pk", flat=True))
+            if not ids:
                 raise CommandError(f"no page with slug {page!r}")
-        ids = list(pages.values_list("pk", flat=True))
         if run_async:
-            (refresh_pages.delay(ids) if page else refresh_all_pages.delay())
-            self.stdout.write(f"enqueued a refresh of {len(ids)} page(s).")
+            (refresh_pages.delay(ids) if ids else refresh_all_pages.delay())
+            self.stdout.write(f"enqueued a refresh of {len(ids) if ids else 'every'} page(s).")
             return
-        with tqdm(total=len(ids), unit="page", disable=options["verbosity"] == 0, file=self.stderr) as bar:
-            summary = pages_refresh(page_ids=ids, progress=lambda p, n: bar.update(1))
-        products = related_refresh()
+        total = len(ids) if ids else ContentPage.objects.count()
+        with tqdm(total=total, unit="page", disable=options["verbosity"] == 0, file=self.stderr) as bar:
+            summary = recommendations_refresh(page_ids=ids, expand=False, progress=bar.update)
         self.stdout.write(
             self.style.SUCCESS(
-                f"refreshed {summary.pages} page(s): {summary.items} item(s), {summary.empty} page(s) with no list; "
-                f"related lists of {products} product(s)."
+                f"refreshed {summary.pages} page(s): {summary.items} item(s), {summary.empty} page(s) with no list, "
+                f"{summary.written} list(s) changed; related lists of {summary.products} product(s)."
             )
         )

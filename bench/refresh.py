@@ -1,0 +1,153 @@
+"""Refresh benchmark: the one refresh service on a synthetic store (bench/store.py).
+
+    python bench/refresh.py                 # prints one JSON object (called by bench/run.py)
+    BENCH_REFRESH_SCALE=1 python bench/refresh.py   # the issue's default size, 5,000 pages x 20,000 products
+
+Each size runs in its own process on a fresh database: PostgreSQL (`mineral_bench_refresh`) when it
+answers on 127.0.0.1:5432, else a SQLite file (labelled). Measures a full refresh (compute, total,
+peak RSS), a pure-Python per-page loop over the same vectors (sampled, extrapolated, same top-k),
+the growth exponent over 1/4, 1/2 and 1 of the size, and an incremental refresh after one product's
+tags change (a rare tag and a common one) against the full refresh.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = "postgres://postgres@127.0.0.1:5432/mineral_bench_refresh"
+SQLITE_PATH = ROOT / "bench" / "results" / "refresh.sqlite3.tmp"
+
+
+def postgres_answers() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def fresh_database() -> str:
+    if postgres_answers():
+        import psycopg
+
+        with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "mineral_bench_refresh"')
+            conn.execute('CREATE DATABASE "mineral_bench_refresh"')
+        return PG_URL
+    SQLITE_PATH.unlink(missing_ok=True)
+    return f"sqlite:///{SQLITE_PATH}"
+
+
+def naive_top(page: dict[int, float], rows: list[dict[int, float]], k: int) -> list[int]:
+    """Cosine per product with dicts and loops, as a per-page Python refresh would."""
+    norm_page = math.sqrt(sum(v * v for v in page.values())) or 1.0
+    scored = []
+    for i, row in enumerate(rows):
+        dot = sum(v * row.get(t, 0.0) for t, v in page.items())
+        norm = math.sqrt(sum(v * v for v in row.values()))
+        scored.append((-(dot / (norm_page * norm)) if norm else 0.0, i))
+    return [i for _, i in sorted(scored)[:k]]
+
+
+def measure_one(pages: int, products: int, *, detail: bool) -> dict[str, object]:
+    """Seed a store of this size and measure it (runs inside the child process)."""
+    os.environ.update(DATABASE_URL=fresh_database(), DJANGO_SETTINGS_MODULE="shop.settings")
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.core.management import call_command
+    from threadpoolctl import threadpool_limits
+
+    from bench.store import Size, seed
+
+    threadpool_limits(limits=1, user_api="blas")  # as in a worker
+    call_command("migrate", verbosity=0)
+    seed(Size(pages, products))
+    from recommender.models import ProductTag, Tag
+    from recommender.services.engine import engine_build
+    from recommender.services.refresh import recommendations_refresh
+    from recommender.services.related import page_matrix
+
+    began = time.perf_counter()
+    summary = recommendations_refresh()
+    total = time.perf_counter() - began
+    compute = summary.timings.get("pages_compute_s", 0.0) + summary.timings.get("related_compute_s", 0.0)
+    out: dict[str, object] = {
+        "pages": pages,
+        "products": products,
+        "database": "postgresql" if os.environ["DATABASE_URL"].startswith("postgres") else "sqlite",
+        "full_compute_s": round(compute, 2),
+        "full_total_s": round(total, 2),
+        "timings": summary.timings,
+    }
+    if not detail:
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        return out
+    # A pure-Python per-page loop over the same vectors, on a sample of pages, extrapolated.
+    engine = engine_build()
+    matrix = page_matrix(engine).matrix
+    rows = [{int(t): float(v) for t in np.flatnonzero(r) for v in [r[t]]} for r in engine.plain]
+    sample = list(range(0, len(matrix), max(1, len(matrix) // 10)))[:10]
+    began = time.perf_counter()
+    naive = [naive_top({int(t): float(matrix[i][t]) for t in np.flatnonzero(matrix[i])}, rows, 20) for i in sample]
+    naive_per_page = (time.perf_counter() - began) / len(sample)
+    ours = [list(np.lexsort((engine.ids, -(engine.plain @ matrix[i])))[:20]) for i in sample]
+    out["naive_same_top_k"] = all(
+        np.allclose(sorted(engine.plain[a] @ matrix[i]), sorted(engine.plain[b] @ matrix[i]), atol=1e-5)
+        for i, a, b in zip(sample, naive, ours, strict=True)
+    )
+    ours_per_page = summary.timings.get("pages_compute_s", 0.0) / max(1, pages)
+    out["speedup_vs_naive"] = round(naive_per_page / ours_per_page, 1) if ours_per_page else None
+    # Incremental: one product gets a rare tag, then another a common one.
+    for name, slug in (("rare", "boron"), ("common", "magnesium")):
+        product_id = int(engine.ids[len(engine.ids) // 2 + (name == "common")])
+        ProductTag.objects.update_or_create(
+            product_id=product_id, tag=Tag.objects.get(slug=slug), source="manual", defaults={"relevance": 0.9}
+        )
+        began = time.perf_counter()
+        recommendations_refresh(product_ids=[product_id])
+        out[f"incremental_{name}_s"] = round(time.perf_counter() - began, 2)
+        out[f"incremental_speedup_{name}"] = round(total / max(out[f"incremental_{name}_s"], 1e-3), 1)  # type: ignore[arg-type]
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return out
+
+
+def run_child(pages: int, products: int, detail: bool) -> dict[str, object]:
+    args = [sys.executable, __file__, "--child", str(pages), str(products), "1" if detail else "0"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=3600, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> dict[str, object]:
+    scale = float(os.environ.get("BENCH_REFRESH_SCALE", "0.25"))
+    pages, products = int(5_000 * scale), int(20_000 * scale)
+    runs = [run_child(int(pages * f), int(products * f), detail=False) for f in (0.25, 0.5)]
+    full = run_child(pages, products, detail=True)
+    sizes = [r["pages"] * r["products"] for r in [*runs, full]]  # type: ignore[operator]
+    times = [r["full_total_s"] for r in [*runs, full]]
+    xs, ys = [math.log(s) for s in sizes], [math.log(max(t, 1e-3)) for t in times]  # type: ignore[arg-type]
+    mean_x, mean_y = sum(xs) / 3, sum(ys) / 3
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+    SQLITE_PATH.unlink(missing_ok=True)
+    return {**full, "scale": scale, "growth_exponent": round(slope, 2), "growth_runs": [*runs, full]}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(measure_one(int(sys.argv[2]), int(sys.argv[3]), detail=sys.argv[4] == "1")))
+    else:
+        print(json.dumps(main(), indent=2))
