@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
+from recommender import dirty
 from recommender.adapters import NutrientFact, get_adapter
 from recommender.conf import recommender_settings
 from recommender.dirty import refresh_batch
-from recommender.models import ProductTag, Synonym, Tag
+from recommender.labels import LabelIndex, form_slug, name_key
+from recommender.models import ProductTag, Tag
 from recommender.scoring.facts import centrality
+from recommender.services.taxonomy import label_index_build
 from recommender.units import convert
 
 
@@ -25,68 +28,119 @@ class FactTag:
     form: Tag | None
 
 
+@dataclass(frozen=True)
+class FactsTaxonomy:
+    """The taxonomy loaded once for deriving tags from many products' facts."""
+
+    index: LabelIndex
+    tags: dict[str, Tag]
+
+
+def facts_taxonomy() -> FactsTaxonomy:
+    """Tags and their label names (slug, name, synonyms), loaded in two queries."""
+    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
+    return FactsTaxonomy(index=label_index_build(tags.values()), tags=tags)
+
+
 def nutrient_code_index() -> dict[str, Tag]:
-    """Tags by slug and by lower-cased synonym: how a supplement-facts code maps to a tag."""
-    tags = {t.slug: t for t in Tag.objects.all()}
-    for syn in Synonym.objects.select_related("tag"):
-        tags.setdefault(syn.text.lower().replace(" ", "-"), syn.tag)
-    return tags
+    """Tags by normalised label name (`labels.name_key`): how a supplement-facts code maps to a tag."""
+    taxonomy = facts_taxonomy()
+    return {key: taxonomy.tags[slug] for key, slug in taxonomy.index.names.items()}
 
 
-def _form_tag(index: dict[str, Tag], nutrient: Tag, form: str) -> Tag | None:
-    """'magnesium' + 'glycinate' -> magnesium-glycinate, if the taxonomy has it as a child."""
-    if not form:
+def _fact_tag(fact: NutrientFact, taxonomy: FactsTaxonomy) -> FactTag | None:
+    """The nutrient tag (and form tag) of one fact, or None when it is not a scored taxonomy nutrient."""
+    tag = taxonomy.tags.get(taxonomy.index.names.get(name_key(fact.code), ""))
+    form = None
+    if tag is not None and tag.kind == Tag.Kind.FORM and tag.parent is not None:
+        form, tag = tag, tag.parent
+        if form.upper_limit and fact.code == form.slug:
+            return None  # a form's own line (folic acid beside folate): its nutrient line carries the tag
+    if tag is None or tag.kind != Tag.Kind.NUTRIENT:
         return None
-    key = form.lower().strip().replace(" ", "-")
-    for candidate in (f"{nutrient.slug}-{key}", key):
-        tag = index.get(candidate)
-        if tag and tag.parent_id == nutrient.pk:
-            return tag
-    return None
+    amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
+    ratio = amount / tag.reference_intake if amount is not None and tag.reference_intake else 0.0
+    form_tag_slug = form.slug if form else form_slug(fact.form, tag.slug, taxonomy.index)
+    return FactTag(tag, ratio, taxonomy.tags.get(form_tag_slug or ""))
 
 
-def fact_tags(facts: Iterable[NutrientFact]) -> tuple[list[FactTag], list[str]]:
-    """Map facts to tags; unknown codes come back as warnings (kept as facts, ignored by scoring)."""
-    index = nutrient_code_index()
+def fact_tags(facts: Iterable[NutrientFact], taxonomy: FactsTaxonomy | None = None) -> tuple[list[FactTag], list[str]]:
+    """Map facts to tags; codes that name no taxonomy nutrient come back (kept as facts, never scored)."""
+    taxonomy = taxonomy or facts_taxonomy()
     found, unknown = [], []
     for fact in facts:
-        tag = index.get(fact.code)
-        if tag is None:
-            unknown.append(fact.code)
+        fact_tag = _fact_tag(fact, taxonomy)
+        if fact_tag is None:
+            if taxonomy.index.names.get(name_key(fact.code)) is None:
+                unknown.append(fact.code)
             continue
-        amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
-        ratio = amount / tag.reference_intake if amount is not None and tag.reference_intake else 0.0
-        found.append(FactTag(tag, ratio, _form_tag(index, tag, fact.form)))
+        found.append(fact_tag)
     return found, unknown
 
 
-@transaction.atomic
-def product_facts_tags_sync(*, product: Any) -> list[str]:
-    """Replace a product's facts-derived tags; a tag a merchandiser rejected stays rejected.
-
-    Returns the nutrient codes the taxonomy does not know.
-    """
-    found, unknown = fact_tags(get_adapter().nutrients(product))
+def _wanted_facts_tags(facts: Iterable[NutrientFact], taxonomy: FactsTaxonomy) -> dict[int, float]:
+    """Tag id -> relevance derived from one product's facts."""
+    found, _ = fact_tags(facts, taxonomy)
     relevance = centrality({f.tag.slug: f.ratio for f in found})
     wanted: dict[int, float] = {}
     for f in found:
         if f.tag.slug in relevance:
-            wanted[f.tag.pk] = relevance[f.tag.slug]
+            wanted[f.tag.pk] = max(wanted.get(f.tag.pk, 0.0), relevance[f.tag.slug])
             if f.form:
-                wanted[f.form.pk] = relevance[f.tag.slug]
+                wanted[f.form.pk] = max(wanted.get(f.form.pk, 0.0), relevance[f.tag.slug])
+    return wanted
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@transaction.atomic
+def products_facts_tags_sync(
+    *, facts: Mapping[int, Iterable[NutrientFact]], taxonomy: FactsTaxonomy | None = None
+) -> None:
+    """Replace the facts-derived tags of many products (by id) in bulk; a rejected tag stays rejected.
+
+    The taxonomy is read once for the batch and the change is announced once for all the products.
+    """
+    taxonomy = taxonomy or facts_taxonomy()
+    wanted = {pid: _wanted_facts_tags(product_facts, taxonomy) for pid, product_facts in facts.items()}
     status = ProductTag.Status.APPROVED if recommender_settings.AUTO_APPROVE_FACTS else ProductTag.Status.SUGGESTED
-    existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.FACTS)
-    rejected = set(existing.filter(status=ProductTag.Status.REJECTED).values_list("tag_id", flat=True))
-    with refresh_batch():
-        existing.exclude(tag_id__in=wanted).delete()
-        for tag_id, value in wanted.items():
-            ProductTag.objects.update_or_create(
-                product=product,
-                tag_id=tag_id,
-                source=ProductTag.Source.FACTS,
-                defaults={"relevance": value, "status": ProductTag.Status.REJECTED if tag_id in rejected else status},
-            )
-    return unknown
+    stale, changed, new = [], [], []
+    for ids in _chunks(sorted(wanted)):
+        existing: dict[tuple[int, int], ProductTag] = {
+            (row.product_id, row.tag_id): row
+            for row in ProductTag.objects.filter(product_id__in=ids, source=ProductTag.Source.FACTS)
+        }
+        for (pid, tag_id), row in existing.items():
+            value = wanted[pid].get(tag_id)
+            if value is None:
+                stale.append(row.pk)
+            elif row.relevance != value or row.status not in (status, ProductTag.Status.REJECTED):
+                row.relevance = value
+                row.status = ProductTag.Status.REJECTED if row.status == ProductTag.Status.REJECTED else status
+                changed.append(row)
+        new += [
+            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=ProductTag.Source.FACTS, status=status)
+            for pid in ids
+            for tag_id, value in wanted[pid].items()
+            if (pid, tag_id) not in existing
+        ]
+    for pks in _chunks(stale):
+        ProductTag.objects.filter(pk__in=pks).delete()
+    ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
+    ProductTag.objects.bulk_create(new, batch_size=500)
+    if stale or changed or new:
+        dirty.products_changed(wanted)
+
+
+def product_facts_tags_sync(*, product: Any) -> list[str]:
+    """Replace one product's facts-derived tags; returns the nutrient codes the taxonomy does not know."""
+    taxonomy = facts_taxonomy()
+    facts = get_adapter().nutrients(product)
+    products_facts_tags_sync(facts={product.pk: facts}, taxonomy=taxonomy)
+    return fact_tags(facts, taxonomy)[1]
 
 
 @transaction.atomic
@@ -115,6 +169,39 @@ def product_tags_set(
             )
             rows.append(row)
     return rows
+
+
+@transaction.atomic
+def products_tags_replace(*, tags: Mapping[int, Iterable[tuple[Tag, float]]], source: str) -> None:
+    """Replace the tags of one source for many products (by id) in bulk, approved; one announcement.
+
+    The bulk form of `product_tags_set`, for imports.
+    """
+    wanted = {pid: {tag.pk: relevance for tag, relevance in pairs} for pid, pairs in tags.items()}
+    stale, changed, new = [], [], []
+    for ids in _chunks(sorted(wanted)):
+        existing = {
+            (row.product_id, row.tag_id): row for row in ProductTag.objects.filter(product_id__in=ids, source=source)
+        }
+        for (pid, tag_id), row in existing.items():
+            value = wanted[pid].get(tag_id)
+            if value is None:
+                stale.append(row.pk)
+            elif row.relevance != value or row.status != ProductTag.Status.APPROVED:
+                row.relevance, row.status = value, ProductTag.Status.APPROVED
+                changed.append(row)
+        new += [
+            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=source)
+            for pid in ids
+            for tag_id, value in wanted[pid].items()
+            if (pid, tag_id) not in existing
+        ]
+    for pks in _chunks(stale):
+        ProductTag.objects.filter(pk__in=pks).delete()
+    ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
+    ProductTag.objects.bulk_create(new, batch_size=500)
+    if stale or changed or new:
+        dirty.products_changed(wanted)
 
 
 def _user_or_none(user: Any) -> Any:
