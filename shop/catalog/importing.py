@@ -211,8 +211,10 @@ def _slugs(rows: Sequence[ProductRow], taken_in_import: set[str]) -> dict[str, s
     slugs = {}
     for sku, base in bases.items():
         slug, n = (base if base not in taken else fallbacks[sku]), 2
-        while slug in taken or Product.objects.filter(slug=slug).exists():
+        while slug in taken:  # rare: name and sku both taken; count up, asking the database each time
             slug, n = f"{fallbacks[sku][:195]}-{n}", n + 1
+            if Product.objects.filter(slug=slug).exists():
+                taken.add(slug)
         taken.add(slug)
         slugs[sku] = slug
     taken_in_import.update(slugs.values())
