@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
-from recommender.services.engine import Item, engine_build
+from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct, Tag
+from recommender.services.engine import Item, dose_cautions, engine_build, tag_cautions
 from recommender.services.refresh import cache_key, page_compute, version_key
 
 
@@ -187,3 +187,12 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
         }
         for a in rows.order_by("rank")[: clamp_limit(limit)]
     ]
+
+
+def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
+    """The cautions shoppers see with this product: its tags' cautions and a dose caution per nutrient whose
+    single serving is above its supplemental upper limit (read from the facts as they are now)."""
+    tags = {t.slug: t for t in Tag.objects.all()}
+    product = get_adapter().queryset().get(pk=product.pk)
+    slugs = product_tag_slugs([product.pk]).get(product.pk, [])
+    return tag_cautions(slugs, tags) + dose_cautions(product, tags)
