@@ -26,7 +26,7 @@ def store(live_server: Any, db_turns: threading.Lock) -> str:
     with db_turns:
         # A transactional test empties the tables after each test; the groups come from data migrations.
         import_module("recommender.migrations.0006_role_permissions").assign_roles(django_apps)
-        import_module("shop.catalog.migrations.0003_merchandiser_facts").grant(django_apps, None)
+        import_module("shop.catalog.migrations.0003_merchandiser_facts").assign_grants(django_apps)
         call_command("load_demo", verbosity=0)
         call_command("refresh_recommendations", verbosity=0)
         for name in ("merchandiser", "marketing"):

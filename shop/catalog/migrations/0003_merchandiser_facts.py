@@ -13,22 +13,27 @@ GRANTS = {
 }
 
 
-def _permissions(apps, app_label, model, actions):
+def _ensure_permissions(apps, app_label):
     app_config = apps.get_app_config(app_label)
     app_config.models_module = True
     create_permissions(app_config, verbosity=0, apps=apps)
     app_config.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    codenames = [f"{action}_{model}" for action in actions]
-    return Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
 
 
-def grant(apps, schema_editor):
+def assign_grants(apps):
+    """Add the permissions (which must exist) to the groups; safe to call with the real app registry."""
     Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
     for name, scopes in GRANTS.items():
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, model, actions in scopes:
-            group.permissions.add(*_permissions(apps, app_label, model, actions))
+            codenames = [f"{action}_{model}" for action in actions]
+            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+
+
+def grant(apps, schema_editor):
+    _ensure_permissions(apps, "catalog")
+    assign_grants(apps)
 
 
 def revoke(apps, schema_editor):
