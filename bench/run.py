@@ -160,9 +160,76 @@ def bench_freshness() -> dict[str, Any] | None:
     return {"name": "freshness", **data, "target": "p95 < 5 s", "met": data["p95_s"] < 5.0}
 
 
+IMPORT_ROWS = 20_000
+ROWWISE_ROWS = 2_000  # the row-by-row way at full size takes minutes; its rate is measured on fewer rows
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/mineral_bench_labels"
+
+
+def _import_run(url: str, way: str, rows: int) -> dict[str, Any]:
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "imports.py"), url, way, str(rows)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _postgres_bench_url() -> str | None:
+    """The benchmark's own PostgreSQL database, created if missing; None when PostgreSQL does not answer."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_BENCH_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True, connect_timeout=3) as c:
+            if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'mineral_bench_labels'").fetchone():
+                c.execute("CREATE DATABASE mineral_bench_labels")
+    except Exception as exc:  # any failure means: no PostgreSQL for this run
+        print(f"PostgreSQL import benchmark skipped: {exc}", file=sys.stderr)
+        return None
+    return PG_BENCH_URL
+
+
+def bench_imports() -> list[dict[str, Any]]:
+    """import_products of 20,000 synthetic label rows, bulk vs row by row, on SQLite and PostgreSQL."""
+    import tempfile
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        databases = [("SQLite", f"sqlite:///{tmp}/bench.sqlite3")]
+        if (pg := _postgres_bench_url()) is not None:
+            databases.append(("PostgreSQL", pg))
+        for label, url in databases:
+            ours = _import_run(url, "bulk", IMPORT_ROWS)
+            base = _import_run(url, "rowwise", ROWWISE_ROWS)
+            results.append(
+                {
+                    "name": f"import {IMPORT_ROWS:,} label rows, {label}",
+                    "ours_s": ours["seconds"],
+                    "baseline": f"row by row ({base['rows_per_s']} rows/s on {ROWWISE_ROWS:,})",
+                    "baseline_s": round(IMPORT_ROWS / base["rows_per_s"], 1),
+                    "speedup": round(ours["rows_per_s"] / base["rows_per_s"], 1),
+                    "target": ">= 1,000 rows/s" if label == "PostgreSQL" else "ours faster",
+                    "met": ours["rows_per_s"] >= 1000
+                    if label == "PostgreSQL"
+                    else ours["rows_per_s"] > base["rows_per_s"],
+                    "rows_per_s": ours["rows_per_s"],
+                    "peak_mb": ours["peak_mb"],
+                    "baseline_rows_per_s": base["rows_per_s"],
+                    "baseline_peak_mb": base["peak_mb"],
+                    "refreshes_announced": ours["refreshes_announced"],
+                }
+            )
+    return results
+
+
 def main() -> int:
     load_taxonomy()
-    results = [bench_matcher(), bench_scoring(), bench_refresh()]
+    results = [bench_matcher(), bench_scoring(), bench_refresh(), *bench_imports()]
     freshness = bench_freshness()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
@@ -176,6 +243,13 @@ def main() -> int:
             f"| {r['name']} | {r['ours_s']} | {r['baseline']} | {r['baseline_s']} | {r['speedup']}x | {r['target']} "
             f"| {'yes' if r['met'] else 'NO'} |"
         )
+    for r in results:
+        if "rows_per_s" in r:
+            print(
+                f"\n{r['name']}: {r['rows_per_s']} rows/s, peak {r['peak_mb']} MB, "
+                f"{r['refreshes_announced']} refresh announced; row by row {r['baseline_rows_per_s']} rows/s, "
+                f"peak {r['baseline_peak_mb']} MB"
+            )
     if freshness and "p50_s" in freshness:
         print(
             f"\nfreshness, commit to visible with a real worker ({freshness['rounds']} stock changes): "

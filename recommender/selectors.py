@@ -15,8 +15,8 @@ from recommender.adapters import get_adapter
 from recommender.cachekeys import cache_key, version_key
 from recommender.conf import recommender_settings
 from recommender.links import linkable, with_params
-from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct
-from recommender.services.engine import Item, engine_build
+from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct, Tag
+from recommender.services.engine import Item, dose_cautions, engine_build, tag_cautions
 
 
 def clamp_limit(limit: Any) -> int:
@@ -187,3 +187,12 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
         }
         for a, url in linked[: clamp_limit(limit)]
     ]
+
+
+def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
+    """The cautions shoppers see with this product: its tags' cautions and a dose caution per nutrient whose
+    single serving is above its supplemental upper limit (read from the facts as they are now)."""
+    tags = {t.slug: t for t in Tag.objects.all()}
+    product = get_adapter().queryset().get(pk=product.pk)
+    slugs = product_tag_slugs([product.pk]).get(product.pk, [])
+    return tag_cautions(slugs, tags) + dose_cautions(product, tags)

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from recommender.admin.pickers import ProductPickerMixin
 from recommender.fetch import FetchError, fetch_article
 from recommender.links import linkable, validate_page_url
 from recommender.models import ArticleLink, ContentPage, PageTag
@@ -41,12 +42,13 @@ class PageTagInline(admin.TabularInline):
     verbose_name_plural = "Tags (edit a weight to override extraction; 0 or below keeps a tag off the page)"
 
 
-class ArticleLinkInline(admin.TabularInline):
+class ArticleLinkInline(ProductPickerMixin, admin.TabularInline):
     """Products marketing links to the page by hand: pinned in the page's list and the product's."""
 
     model = ArticleLink
     extra = 0
     fields = ["product", "position", "campaign", "starts_at", "ends_at"]
+    raw_id_fields = ["product"]
     verbose_name_plural = "Linked products (pinned at their position)"
 
 

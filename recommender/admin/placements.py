@@ -11,16 +11,18 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from recommender.admin.pickers import ProductPickerMixin
 from recommender.models import ArticleLink, Placement, Recommendation
 
 
 @admin.register(Placement)
-class PlacementAdmin(admin.ModelAdmin):
+class PlacementAdmin(ProductPickerMixin, admin.ModelAdmin):
     list_display = ["action", "product", "page", "tag", "position", "factor", "campaign", "starts_at", "ends_at"]
     list_filter = ["action", "campaign"]
     list_select_related = ["product", "page", "tag"]
     search_fields = ["campaign", "utm_campaign", "page__title", "tag__name"]
     autocomplete_fields = ["page", "tag"]
+    raw_id_fields = ["product"]
     fieldsets = [
         ("Where", {"fields": ["page", "tag"], "description": "One page, or every page that carries a tag."}),
         ("What", {"fields": ["product", "action", "position", "factor"]}),
@@ -42,8 +44,9 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ArticleLink)
-class ArticleLinkAdmin(admin.ModelAdmin):
+class ArticleLinkAdmin(ProductPickerMixin, admin.ModelAdmin):
     list_display = ["page", "product", "position", "campaign", "starts_at", "ends_at"]
     list_select_related = ["page", "product"]
     search_fields = ["campaign", "page__title"]
     autocomplete_fields = ["page"]
+    raw_id_fields = ["product"]

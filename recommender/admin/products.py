@@ -21,7 +21,7 @@ from django.urls import path
 
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ProductTag, Tag
-from recommender.selectors import related_articles_for, related_products_for
+from recommender.selectors import cautions_for_product, related_articles_for, related_products_for
 from recommender.services import tagging
 
 PREVIEW_LIMIT = 6
@@ -214,6 +214,7 @@ class ProductTaggingMixin:
                 "disclaimer": recommender_settings.DISCLAIMER,
             },
             "articles": related_articles_for(product=product, limit=PREVIEW_LIMIT),
+            "cautions": cautions_for_product(product=product),
         }
         return TemplateResponse(request, "admin/recommender/product_preview.html", context)
 

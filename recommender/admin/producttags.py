@@ -15,13 +15,14 @@ from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from recommender.admin.pickers import ProductPickerMixin
 from recommender.admin.resources import ProductTagResource
 from recommender.models import ProductTag
 from recommender.services import tagging
 
 
 @admin.register(ProductTag)
-class ProductTagAdmin(ImportExportModelAdmin):
+class ProductTagAdmin(ProductPickerMixin, ImportExportModelAdmin):
     list_display = ["product", "tag", "relevance", "source", "status", "created_by", "updated_at"]
     list_filter = ["status", "source", "tag__kind", "tag"]
     list_editable = ["status"]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
+from recommender import dirty
 from recommender.adapters import NutrientFact, get_adapter
 from recommender.conf import recommender_settings
 from recommender.dirty import refresh_batch
-from recommender.models import ProductTag, Synonym, Tag
+from recommender.labels import LabelIndex, form_slug, name_key
+from recommender.models import ProductTag, Tag
 from recommender.scoring.facts import centrality
+from recommender.services.taxonomy import label_index_build
 from recommender.text.clean import normalise
 from recommender.units import convert
 
@@ -26,42 +29,71 @@ class FactTag:
     form: Tag | None
 
 
+@dataclass(frozen=True)
+class Group:
+    """A group tag (trace minerals) and the nutrients whose facts earn it."""
+
+    tag_id: int
+    members: frozenset[int]
+    min_members: int
+
+
+@dataclass(frozen=True)
+class FactsTaxonomy:
+    """The taxonomy loaded once for deriving tags from many products' facts."""
+
+    index: LabelIndex
+    tags: dict[str, Tag]
+    groups: tuple[Group, ...] = ()
+
+
+def facts_taxonomy() -> FactsTaxonomy:
+    """Tags, their label names (slug, name, synonyms) and the group tags, loaded in a few queries."""
+    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
+    groups = tuple(
+        Group(t.pk, frozenset(m.pk for m in t.members.all()), t.min_members or 0)
+        for t in Tag.objects.filter(min_members__gt=0).prefetch_related("members")
+    )
+    return FactsTaxonomy(index=label_index_build(tags.values()), tags=tags, groups=groups)
+
+
 def nutrient_code_index() -> dict[str, Tag]:
-    """Tags by slug and by lower-cased synonym: how a supplement-facts code maps to a tag."""
-    tags = {t.slug: t for t in Tag.objects.all()}
-    for syn in Synonym.objects.select_related("tag"):
-        tags.setdefault(syn.text.lower().replace(" ", "-"), syn.tag)
-    return tags
+    """Tags by normalised label name (`labels.name_key`): how a supplement-facts code maps to a tag."""
+    taxonomy = facts_taxonomy()
+    return {key: taxonomy.tags[slug] for key, slug in taxonomy.index.names.items()}
 
 
-def _form_tag(index: dict[str, Tag], nutrient: Tag, form: str) -> Tag | None:
-    """'magnesium' + 'glycinate' -> magnesium-glycinate, if the taxonomy has it as a child."""
-    if not form:
+def _fact_tag(fact: NutrientFact, taxonomy: FactsTaxonomy) -> FactTag | None:
+    """The nutrient tag (and form tag) of one fact, or None when it is not a scored taxonomy nutrient."""
+    tag = taxonomy.tags.get(taxonomy.index.names.get(name_key(fact.code), ""))
+    form = None
+    if tag is not None and tag.kind == Tag.Kind.FORM and tag.parent is not None:
+        form, tag = tag, tag.parent
+        if form.upper_limit and fact.code == form.slug:
+            return None  # a form's own line (folic acid beside folate): its nutrient line carries the tag
+    if tag is None or tag.kind != Tag.Kind.NUTRIENT:
         return None
-    key = form.lower().strip().replace(" ", "-")
-    for candidate in (f"{nutrient.slug}-{key}", key):
-        tag = index.get(candidate)
-        if tag and tag.parent_id == nutrient.pk:
-            return tag
-    return None
+    amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
+    ratio = amount / tag.reference_intake if amount is not None and tag.reference_intake else 0.0
+    form_tag_slug = form.slug if form else form_slug(fact.form, tag.slug, taxonomy.index)
+    return FactTag(tag, ratio, taxonomy.tags.get(form_tag_slug or ""))
 
 
-def fact_tags(facts: Iterable[NutrientFact]) -> tuple[list[FactTag], list[str]]:
-    """Map facts to tags; unknown codes come back as warnings (kept as facts, ignored by scoring)."""
-    index = nutrient_code_index()
+def fact_tags(facts: Iterable[NutrientFact], taxonomy: FactsTaxonomy | None = None) -> tuple[list[FactTag], list[str]]:
+    """Map facts to tags; codes that name no taxonomy nutrient come back (kept as facts, never scored)."""
+    taxonomy = taxonomy or facts_taxonomy()
     found, unknown = [], []
     for fact in facts:
-        tag = index.get(fact.code)
-        if tag is None:
-            unknown.append(fact.code)
+        fact_tag = _fact_tag(fact, taxonomy)
+        if fact_tag is None:
+            if taxonomy.index.names.get(name_key(fact.code)) is None:
+                unknown.append(fact.code)
             continue
-        amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
-        ratio = amount / tag.reference_intake if amount is not None and tag.reference_intake else 0.0
-        found.append(FactTag(tag, ratio, _form_tag(index, tag, fact.form)))
+        found.append(fact_tag)
     return found, unknown
 
 
-def group_tags(found: Iterable[FactTag]) -> dict[Tag, float]:
+def group_tags(found: Iterable[FactTag], groups: Iterable[Group]) -> dict[int, float]:
     """Group tags a product's facts earn: `trace-minerals` for a label listing several trace elements.
 
     A group tag (`Tag.members`, `Tag.min_members`) applies when the facts list at least `min_members`
@@ -72,75 +104,110 @@ def group_tags(found: Iterable[FactTag]) -> dict[Tag, float]:
     listed = {f.tag.pk for f in found}
     if not listed:
         return {}
-    groups = Tag.objects.filter(min_members__isnull=False).prefetch_related("members")
     earned = {}
     for group in groups:
-        members = {m.pk for m in group.members.all()} & listed
-        enough = bool(group.min_members) and len(members) >= (group.min_members or 0)
-        if enough and len(members) / len(listed) >= recommender_settings.GROUP_MIN_SHARE:
-            earned[group] = round(min(1.0, len(members) / ((group.min_members or 0) + 2)), 4)
+        members = group.members & listed
+        if len(members) >= group.min_members and len(members) / len(listed) >= recommender_settings.GROUP_MIN_SHARE:
+            earned[group.tag_id] = round(min(1.0, len(members) / (group.min_members + 2)), 4)
     return earned
 
 
-def product_line_tags(lexicon: Any, product: Any) -> set[Tag]:
-    """Product-line tags whose name or synonym appears in the product's name or brand ("ConcenTrace")."""
+def product_line_tags(lexicon: Any, product: Any, lines: Mapping[str, Tag]) -> list[Tag]:
+    """Product-line tags (`lines`, by slug) whose name or synonym appears in the product's name or brand."""
     from recommender.text.extract import advises_against
 
     adapter = get_adapter()
     text = normalise(f"{adapter.name(product)}\n{adapter.brand(product)}")
-    slugs = {m.tag for m in lexicon.finditer(text) if not m.excludes and not advises_against(text, m)}
-    return set(Tag.objects.filter(slug__in=slugs, kind=Tag.Kind.PRODUCT_LINE))
+    found = {m.tag for m in lexicon.finditer(text) if not m.excludes and not advises_against(text, m)}
+    return [lines[slug] for slug in sorted(found) if slug in lines]
+
+
+def product_name_tags_sync(*, product: Any, lexicon: Any = None) -> None:
+    """Replace a product's name-derived product-line tags (approved, source "name")."""
+    products_name_tags_sync(products=[product], lexicon=lexicon)
 
 
 @transaction.atomic
-def product_name_tags_sync(*, product: Any, lexicon: Any = None) -> None:
-    """Replace a product's name-derived product-line tags (approved, source "name"); rejected ones stay rejected."""
+def products_name_tags_sync(*, products: Iterable[Any], lexicon: Any = None) -> None:
+    """Product-line tags from many products' names and brands, with one lexicon and one announcement."""
     from recommender.services.taxonomy import lexicon_build
 
-    wanted = {t.pk: t for t in product_line_tags(lexicon or lexicon_build(), product)}
-    existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.NAME)
-    with refresh_batch():
-        existing.exclude(tag_id__in=wanted).delete()
-        have = set(existing.values_list("tag_id", flat=True))
-        ProductTag.objects.bulk_create(
-            ProductTag(product=product, tag=tag, relevance=1.0, source=ProductTag.Source.NAME)
-            for pk, tag in wanted.items()
-            if pk not in have
-        )
+    lexicon = lexicon or lexicon_build()
+    lines = {t.slug: t for t in Tag.objects.filter(kind=Tag.Kind.PRODUCT_LINE)}
+    products_tags_replace(
+        tags={p.pk: [(tag, 1.0) for tag in product_line_tags(lexicon, p, lines)] for p in products},
+        source=ProductTag.Source.NAME,
+    )
 
 
-@transaction.atomic
-def product_facts_tags_sync(*, product: Any) -> list[str]:
-    """Replace a product's facts-derived tags; a tag a merchandiser rejected stays rejected.
-
-    Facts give each nutrient (and its form) a relevance, and group tags such as `trace-minerals`;
-    the product's name and brand give its product lines. Returns the nutrient codes the taxonomy
-    does not know.
-    """
-    found, unknown = fact_tags(get_adapter().nutrients(product))
+def _wanted_facts_tags(facts: Iterable[NutrientFact], taxonomy: FactsTaxonomy) -> dict[int, float]:
+    """Tag id -> relevance derived from one product's facts (nutrients, their forms, and groups)."""
+    found, _ = fact_tags(facts, taxonomy)
     relevance = centrality({f.tag.slug: f.ratio for f in found})
     wanted: dict[int, float] = {}
     for f in found:
         if f.tag.slug in relevance:
-            wanted[f.tag.pk] = relevance[f.tag.slug]
+            wanted[f.tag.pk] = max(wanted.get(f.tag.pk, 0.0), relevance[f.tag.slug])
             if f.form:
-                wanted[f.form.pk] = relevance[f.tag.slug]
-    for group, value in group_tags(found).items():
-        wanted[group.pk] = max(wanted.get(group.pk, 0.0), value)
-    product_name_tags_sync(product=product)
+                wanted[f.form.pk] = max(wanted.get(f.form.pk, 0.0), relevance[f.tag.slug])
+    for tag_id, value in group_tags(found, taxonomy.groups).items():
+        wanted[tag_id] = max(wanted.get(tag_id, 0.0), value)
+    return wanted
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@transaction.atomic
+def products_facts_tags_sync(
+    *, facts: Mapping[int, Iterable[NutrientFact]], taxonomy: FactsTaxonomy | None = None
+) -> None:
+    """Replace the facts-derived tags of many products (by id) in bulk; a rejected tag stays rejected.
+
+    The taxonomy is read once for the batch and the change is announced once for all the products.
+    """
+    taxonomy = taxonomy or facts_taxonomy()
+    wanted = {pid: _wanted_facts_tags(product_facts, taxonomy) for pid, product_facts in facts.items()}
     status = ProductTag.Status.APPROVED if recommender_settings.AUTO_APPROVE_FACTS else ProductTag.Status.SUGGESTED
-    existing = ProductTag.objects.filter(product=product, source=ProductTag.Source.FACTS)
-    rejected = set(existing.filter(status=ProductTag.Status.REJECTED).values_list("tag_id", flat=True))
+    stale, changed, new = [], [], []
+    for ids in _chunks(sorted(wanted)):
+        existing: dict[tuple[int, int], ProductTag] = {
+            (row.product_id, row.tag_id): row
+            for row in ProductTag.objects.filter(product_id__in=ids, source=ProductTag.Source.FACTS)
+        }
+        for (pid, tag_id), row in existing.items():
+            value = wanted[pid].get(tag_id)
+            if value is None:
+                stale.append(row.pk)
+            elif row.relevance != value or row.status not in (status, ProductTag.Status.REJECTED):
+                row.relevance = value
+                row.status = ProductTag.Status.REJECTED if row.status == ProductTag.Status.REJECTED else status
+                changed.append(row)
+        new += [
+            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=ProductTag.Source.FACTS, status=status)
+            for pid in ids
+            for tag_id, value in wanted[pid].items()
+            if (pid, tag_id) not in existing
+        ]
+    for pks in _chunks(stale):
+        ProductTag.objects.filter(pk__in=pks).delete()
+    ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
+    ProductTag.objects.bulk_create(new, batch_size=500)
+    if stale or changed or new:
+        dirty.products_changed(wanted)
+
+
+def product_facts_tags_sync(*, product: Any) -> list[str]:
+    """Replace one product's derived tags: from its facts (nutrients, forms, groups such as trace minerals)
+    and from its name and brand (product lines). Returns the nutrient codes the taxonomy does not know."""
+    taxonomy = facts_taxonomy()
+    facts = get_adapter().nutrients(product)
     with refresh_batch():
-        existing.exclude(tag_id__in=wanted).delete()
-        for tag_id, value in wanted.items():
-            ProductTag.objects.update_or_create(
-                product=product,
-                tag_id=tag_id,
-                source=ProductTag.Source.FACTS,
-                defaults={"relevance": value, "status": ProductTag.Status.REJECTED if tag_id in rejected else status},
-            )
-    return unknown
+        products_facts_tags_sync(facts={product.pk: facts}, taxonomy=taxonomy)
+        product_name_tags_sync(product=product)
+    return fact_tags(facts, taxonomy)[1]
 
 
 @transaction.atomic
@@ -169,6 +236,39 @@ def product_tags_set(
             )
             rows.append(row)
     return rows
+
+
+@transaction.atomic
+def products_tags_replace(*, tags: Mapping[int, Iterable[tuple[Tag, float]]], source: str) -> None:
+    """Replace the tags of one source for many products (by id) in bulk, approved; one announcement.
+
+    The bulk form of `product_tags_set`, for imports.
+    """
+    wanted = {pid: {tag.pk: relevance for tag, relevance in pairs} for pid, pairs in tags.items()}
+    stale, changed, new = [], [], []
+    for ids in _chunks(sorted(wanted)):
+        existing = {
+            (row.product_id, row.tag_id): row for row in ProductTag.objects.filter(product_id__in=ids, source=source)
+        }
+        for (pid, tag_id), row in existing.items():
+            value = wanted[pid].get(tag_id)
+            if value is None:
+                stale.append(row.pk)
+            elif row.relevance != value or row.status != ProductTag.Status.APPROVED:
+                row.relevance, row.status = value, ProductTag.Status.APPROVED
+                changed.append(row)
+        new += [
+            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=source)
+            for pid in ids
+            for tag_id, value in wanted[pid].items()
+            if (pid, tag_id) not in existing
+        ]
+    for pks in _chunks(stale):
+        ProductTag.objects.filter(pk__in=pks).delete()
+    ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
+    ProductTag.objects.bulk_create(new, batch_size=500)
+    if stale or changed or new:
+        dirty.products_changed(wanted)
 
 
 def _user_or_none(user: Any) -> Any:

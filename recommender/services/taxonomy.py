@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 
+from recommender.labels import LabelIndex, TagInfo, label_index
 from recommender.models import Synonym, Tag, TagRelation
 from recommender.text.lexicon import Lexicon, SynonymEntry, compile_lexicon
 
@@ -60,6 +62,17 @@ def lexicon_build() -> Lexicon:
         for s in Synonym.objects.select_related("tag")
     ]
     return compile_lexicon(entries)
+
+
+def label_index_build(tags: Iterable[Tag] | None = None) -> LabelIndex:
+    """The taxonomy as the supplement-facts parser sees it: slugs, names and synonyms (not excluding ones)."""
+    tags = list(tags) if tags is not None else list(Tag.objects.select_related("parent"))
+    infos = [
+        TagInfo(t.slug, t.kind, t.parent.slug if t.parent else None, t.unit, t.iu_per_unit, t.upper_limit) for t in tags
+    ]
+    synonyms = [(t.name, t.slug) for t in tags]
+    synonyms += list(Synonym.objects.filter(excludes=False).values_list("text", "tag__slug"))
+    return label_index(infos, synonyms)
 
 
 def tag_for_code(code: str) -> Tag | None:

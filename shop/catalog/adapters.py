@@ -22,6 +22,9 @@ class CatalogProductAdapter(ProductAdapter):
         return str(product.url or product.get_absolute_url())
 
     def nutrients(self, product: Any) -> list[NutrientFact]:
+        """Lines with an amount; "NP" lines (no amount printed) are kept in the catalog but say nothing here."""
         return [
-            NutrientFact(code=n.code, amount=float(n.amount), unit=n.unit, form=n.form) for n in product.nutrients.all()
+            NutrientFact(code=n.code, amount=float(n.amount), unit=n.unit, form=n.form)
+            for n in product.nutrients.all()
+            if n.amount is not None
         ]

@@ -49,13 +49,28 @@ class Product(models.Model):
 
 
 class NutrientAmount(models.Model):
-    """One line of a product's supplement facts, per serving."""
+    """One line of a product's supplement facts, per serving, as the label prints it.
+
+    `code` is the taxonomy slug when the printed name maps to a tag (then the amount is in the tag's unit),
+    otherwise a slug of the printed name: such lines are kept as facts and never scored.
+    """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="nutrients")
-    code = models.SlugField(max_length=60, help_text="Nutrient code, e.g. magnesium, vitamin-d.")
-    amount = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
-    unit = models.CharField(max_length=10)
-    form = models.CharField(max_length=60, blank=True)
+    code = models.SlugField(max_length=60, help_text="Taxonomy slug (magnesium, vitamin-d) or a slug of the name.")
+    label = models.CharField(max_length=200, blank=True, help_text="The line as the label prints it.")
+    amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Empty when the label prints no amount (NP).",
+    )
+    unit = models.CharField(max_length=16, blank=True, help_text="mg, mcg, g, IU, kcal, mcg DFE, mcg RAE, ...")
+    form = models.CharField(max_length=120, blank=True)
+    daily_value = models.DecimalField(
+        "% DV", max_digits=12, decimal_places=4, null=True, blank=True, help_text="Percent Daily Value as printed."
+    )
 
     class Meta:
         ordering = ["product", "id"]
@@ -63,4 +78,5 @@ class NutrientAmount(models.Model):
 
     def __str__(self) -> str:
         form = f" {self.form}" if self.form else ""
-        return f"{self.code} {self.amount.normalize()} {self.unit}{form}"
+        amount = "NP" if self.amount is None else f"{self.amount.normalize():f} {self.unit}"
+        return f"{self.code} {amount}{form}"

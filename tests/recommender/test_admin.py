@@ -91,7 +91,10 @@ def test_groups_have_least_privilege(db: None) -> None:
     assert {("catalog", "view_product"), ("catalog", "change_product"), ("recommender", "add_producttag")} <= merch
     assert ("catalog", "delete_product") not in merch and ("recommender", "change_tag") not in merch
     assert {("recommender", p) for p in ("add_contentpage", "view_dailystat", "add_placement")} <= mkt
-    assert not {p for p in mkt if p[0] == "catalog"}
+    # Marketing only views products: the placement and article-link product pickers autocomplete over them.
+    assert {p for p in mkt if p[0] == "catalog"} == {("catalog", "view_product")}
+    nutrient_perms = {("catalog", f"{a}_nutrientamount") for a in ("add", "change", "delete", "view")}
+    assert nutrient_perms <= merch  # supplement facts decide a product's tags and dose cautions
     assert ("recommender", "add_producttag") not in mkt
     auth = Permission.objects.filter(content_type__app_label="auth")
     assert not auth.filter(group__name__in=["merchandiser", "marketing"]).exists()
@@ -100,9 +103,12 @@ def test_groups_have_least_privilege(db: None) -> None:
 def test_each_role_is_refused_the_others_screens(merch: Client, mkt: Client) -> None:
     page = ContentPage.objects.get(slug=RLS)
     whey = product(WHEY)
+    # Marketing sees products read-only (the product pickers autocomplete over them) and cannot change one.
+    change = reverse("admin:catalog_product_change", args=[whey.pk])
+    assert mkt.get(PRODUCTS).status_code == 200
+    assert mkt.post(change, {"name": "Renamed"}).status_code == 403
+    assert product(WHEY).name == whey.name
     merch_urls = [
-        PRODUCTS,
-        reverse("admin:catalog_product_change", args=[whey.pk]),
         reverse("admin:recommender_producttag_import"),
         reverse("admin:recommender_producttag_export"),
     ]

@@ -214,12 +214,11 @@ def test_only_sku_and_name_are_required(taxonomy: None) -> None:
     assert (product.price, product.currency, product.in_stock) == (None, "USD", True)
 
 
-def test_unknown_nutrient_code_is_a_warning_not_an_error(taxonomy: None, tmp_path: Path) -> None:
+def test_unknown_nutrient_is_kept_as_a_fact_and_counted(taxonomy: None, tmp_path: Path) -> None:
     text = f"{HEADER}\nW-1,Mystery,,,,,,,,,unobtainium=5 mg; magnesium=100 mg,"
     out, err = run(write(tmp_path, text))
-    assert "1 new" in out
-    assert "warning" in err and "line 2" in err and "unobtainium" in err
-    assert "error" not in err
+    assert "1 new" in out and "1 label line(s) kept without a tag" in out
+    assert err == ""
     assert set(NutrientAmount.objects.values_list("code", flat=True)) == {"unobtainium", "magnesium"}
     assert set(approved_tags("W-1")) == {"magnesium"}
 

@@ -1,10 +1,12 @@
-"""import_products FILE [--dry-run]: all-or-nothing CSV import with every bad row listed."""
+"""import_products FILE [--dry-run] [--progress]: all-or-nothing CSV import with every bad row listed."""
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
-from shop.catalog.importing import import_products
+from shop.catalog.importing import ImportResult, import_products
 
 
 class Command(BaseCommand):
@@ -13,11 +15,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="Validate and report; write nothing.")
+        parser.add_argument(
+            "--progress", action="store_true", help="Show a progress bar on stderr even when it is not a terminal."
+        )
 
-    def handle(self, *args: Any, file: str, dry_run: bool, **options: Any) -> None:
+    def handle(self, *args: Any, file: str, dry_run: bool, progress: bool, **options: Any) -> None:
+        show = (progress or sys.stderr.isatty()) and options.get("verbosity", 1) > 0 and not dry_run
         try:
-            with open(file, encoding="utf-8-sig", newline="") as stream:
-                result = import_products(stream, dry_run=dry_run)
+            with (
+                open(file, encoding="utf-8-sig", newline="") as stream,
+                tqdm(unit="row", desc="writing", disable=not show, file=sys.stderr) as bar,
+            ):
+                result = import_products(stream, dry_run=dry_run, progress=bar.update)
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
         for line, message in result.warnings:
@@ -26,9 +35,11 @@ class Command(BaseCommand):
             for line, message in result.errors:
                 self.stderr.write(f"error: line {line}: {message}")
             raise CommandError(f"{len(result.errors)} bad row(s); nothing was imported.")
+        self.stdout.write(self.summary(result, dry_run=dry_run))
+
+    def summary(self, result: ImportResult, *, dry_run: bool) -> str:
+        kept = f"{result.untagged} label line(s) kept without a tag."
         if dry_run:
-            self.stdout.write(f"dry run: {len(result.rows)} row(s) are valid; nothing was written.")
-        else:
-            self.stdout.write(
-                self.style.SUCCESS(f"imported {result.created} new, {result.updated} updated product(s).")
-            )
+            return f"dry run: {len(result.rows)} row(s) are valid; nothing was written. {kept}"
+        imported = f"imported {result.created} new, {result.updated} updated product(s); {kept}"
+        return str(self.style.SUCCESS(imported))
