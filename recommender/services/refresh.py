@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from django.core.cache import cache
@@ -17,6 +18,7 @@ from recommender.scoring.rank import Rule
 from recommender.services.engine import Engine, Item, engine_build, tag_space
 from recommender.services.pages import page_advised_against, page_analyse, page_weights
 from recommender.services.related import article_links_as_rules
+from recommender.signals import recommendations_changed
 
 
 @dataclass
@@ -82,6 +84,7 @@ def page_store(*, page: ContentPage, items: list[Item]) -> int:
     state.generation += 1
     state.computed_at = timezone.now()
     state.save(update_fields=["generation", "computed_at"])
+    before = list(Recommendation.objects.filter(page=page).order_by("rank").values_list("product_id", flat=True))
     Recommendation.objects.filter(page=page).delete()
     Recommendation.objects.bulk_create(
         Recommendation(
@@ -98,6 +101,8 @@ def page_store(*, page: ContentPage, items: list[Item]) -> int:
         for item in items
     )
     transaction.on_commit(lambda: cache.delete_many([cache_key(page.slug), version_key(page.slug)]))
+    if before != (after := [item.product_id for item in items]):
+        transaction.on_commit(partial(recommendations_changed.send, sender=ContentPage, page=page, product_ids=after))
     return state.generation
 
 

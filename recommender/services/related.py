@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from recommender.scoring.explain import discusses_label, shared_label, simple_re
 from recommender.scoring.related import top_similar
 from recommender.scoring.vectors import page_vector
 from recommender.services.engine import Engine, engine_build
+from recommender.signals import related_products_changed
 
 LINK_REASON = "Chosen by the store to read alongside this product."
 
@@ -120,7 +122,9 @@ def related_articles_compute(
 def related_store(*, product_id: int, products: list[RelatedProduct], articles: list[RelatedArticle]) -> None:
     """Replace one product's two lists in one transaction."""
     now = timezone.now()
-    RelatedProduct.objects.filter(product_id=product_id).delete()
+    old = RelatedProduct.objects.filter(product_id=product_id).order_by("rank")
+    before = list(old.values_list("related_id", flat=True))
+    old.delete()
     RelatedArticle.objects.filter(product_id=product_id).delete()
     for item in products:
         item.product_id, item.computed_at = product_id, now
@@ -128,6 +132,9 @@ def related_store(*, product_id: int, products: list[RelatedProduct], articles: 
         article.product_id, article.computed_at = product_id, now
     RelatedProduct.objects.bulk_create(products)
     RelatedArticle.objects.bulk_create(articles)
+    if before != (after := [item.related_id for item in products]):
+        send = related_products_changed.send
+        transaction.on_commit(partial(send, sender=RelatedProduct, product_id=product_id, related_ids=after))
 
 
 def related_refresh(*, product_ids: Iterable[int] | None = None, engine: Engine | None = None) -> int:
