@@ -31,7 +31,7 @@ run: install
 # Unit and browser tests on SQLite (DESIGN.md section 6); the Wagtail and django-oscar test hosts, each in its
 # own process with its own settings (issue 14); integration tests on the PostgreSQL and Redis of
 # DATABASE_URL / REDIS_URL with real workers (skipped locally when absent, required under CI=true).
-CONTRIB_HOSTS := wagtailhost
+CONTRIB_HOSTS := wagtailhost oscarhost
 test: install-dev
 	$(PY) -m ruff check .
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration"
