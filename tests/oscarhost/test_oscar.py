@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.test import Client
 
 from recommender.adapters import get_adapter
@@ -101,3 +102,11 @@ def test_attribute_facts_shapes():
         ("iron", 18.0, "mg", "bisglycinate"),
         ("zinc", 15.0, "mg", ""),
     ]
+
+
+def test_sync_command_writes_every_stored_list(shop):
+    drops = shop["products"]["TM-CTD-8OZ"]
+    drops.primary_recommendations.all().delete()
+    call_command("sync_oscar_recommendations", verbosity=0)
+    stored = list(RelatedProduct.objects.filter(product=drops).order_by("rank").values_list("related_id", flat=True))
+    assert [p.pk for p in drops.sorted_recommended_products] == stored
