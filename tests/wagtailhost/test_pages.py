@@ -135,3 +135,10 @@ def test_pin_needs_edit_permission(rls_draft, client, django_user_model):
     client.force_login(user)
     response = client.get(f"/cms/recommender/pages/{rls_draft.pk}/pin/")
     assert response.status_code in (302, 403)
+
+
+def test_new_page_editor_shows_the_panel(sections, admin_client):
+    response = admin_client.get(f"/cms/pages/add/blog/blogpage/{sections['blog'].pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "data-recommender-panel" in html and "Save the page to pin products on it." in html
