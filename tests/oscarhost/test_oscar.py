@@ -110,3 +110,9 @@ def test_sync_command_writes_every_stored_list(shop):
     call_command("sync_oscar_recommendations", verbosity=0)
     stored = list(RelatedProduct.objects.filter(product=drops).order_by("rank").values_list("related_id", flat=True))
     assert [p.pk for p in drops.sorted_recommended_products] == stored
+
+
+def test_settings_check_accepts_the_annotated_sku():
+    from recommender.checks import check_settings
+
+    assert check_settings() == []
