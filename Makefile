@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/activate
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-contrib.txt $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
@@ -28,11 +28,17 @@ run: install
 	$(PY) manage.py refresh_recommendations
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Unit and browser tests on SQLite (DESIGN.md section 6); integration tests on the PostgreSQL and Redis of
+# Unit and browser tests on SQLite (DESIGN.md section 6); the Wagtail and django-oscar test hosts, each in its
+# own process with its own settings (issue 14); integration tests on the PostgreSQL and Redis of
 # DATABASE_URL / REDIS_URL with real workers (skipped locally when absent, required under CI=true).
+CONTRIB_HOSTS := wagtailhost oscarhost
 test: install-dev
 	$(PY) -m ruff check .
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration"
+	for host in $(CONTRIB_HOSTS); do \
+		env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=tests.$$host.settings \
+			$(PY) -m pytest tests/$$host --ds=tests.$$host.settings || exit 1; \
+	done
 	$(PY) -m pytest -m integration
 
 lint: install-dev

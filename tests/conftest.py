@@ -16,6 +16,11 @@ from shop.celery import app as celery_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The contrib test hosts have their own settings and run in their own pytest process (Makefile `test`):
+# `pytest tests/wagtailhost --ds=tests.wagtailhost.settings`, the same for tests/oscarhost.
+CONTRIB_HOSTS = {"wagtailhost": "tests.wagtailhost.settings", "oscarhost": "tests.oscarhost.settings"}
+collect_ignore = [name for name, module in CONTRIB_HOSTS.items() if module != settings.SETTINGS_MODULE]
+
 
 def reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)

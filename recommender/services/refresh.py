@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from django.core.cache import cache
@@ -40,7 +41,7 @@ from recommender.scoring.rank import Rule
 from recommender.services.engine import Engine, Item, engine_build
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
-from recommender.signals import lists_changed
+from recommender.signals import recommendations_changed
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -162,9 +163,10 @@ def pages_compute(pages: Sequence[ContentPage], engine: Engine, *, limit: int | 
 # ---------------------------------------------------------------- storing
 
 
-def list_hash(items: Sequence[Item]) -> str:
-    """A fingerprint of everything a stored list shows."""
-    body = [(i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params) for i in items]
+def list_hash(items: Sequence[Item], page: ContentPage) -> str:
+    """A fingerprint of everything a served list shows, the page's own title and address included."""
+    body = [(page.slug, page.title, page.url)]
+    body += [(i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params) for i in items]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -181,7 +183,7 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     now = timezone.now()
     changed = []
     for pk in ids:
-        state, digest = states[pk], list_hash(lists[pk])
+        state, digest = states[pk], list_hash(lists[pk], pages[pk])
         state.checked_at = now
         if state.list_hash == digest and state.computed_at is not None:
             continue
@@ -192,7 +194,11 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     if not changed:
         return 0
     changed_ids = [s.page_id for s in changed]
-    Recommendation.objects.filter(page_id__in=changed_ids).delete()
+    before: dict[int, list[int]] = defaultdict(list)
+    old = Recommendation.objects.filter(page_id__in=changed_ids).order_by("page_id", "rank")
+    for page_id, product_id in old.values_list("page_id", "product_id"):
+        before[page_id].append(product_id)
+    old.delete()
     Recommendation.objects.bulk_create(
         (
             Recommendation(
@@ -213,8 +219,11 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     )
     keys = [key for s in changed for key in list_cache_keys(pages[s.page_id].slug)]
     transaction.on_commit(lambda: cache.delete_many(keys))
-    changed_pages = [pages[pk] for pk in changed_ids]
-    transaction.on_commit(lambda: lists_changed(changed_pages))
+    for pk in changed_ids:
+        after = [item.product_id for item in lists[pk]]
+        if before[pk] != after:  # other products, or another order: announce after commit
+            send = partial(recommendations_changed.send, sender=ContentPage, page=pages[pk], product_ids=after)
+            transaction.on_commit(send)
     return len(changed)
 
 

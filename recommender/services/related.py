@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from recommender.scoring.explain import discusses_label, shared_label, simple_re
 from recommender.scoring.related import top_rows
 from recommender.scoring.vectors import page_vector
 from recommender.services.engine import Engine
+from recommender.signals import related_products_changed
 
 LINK_REASON = "Chosen by the store to read alongside this product."
 
@@ -179,7 +181,11 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         return 0
     RelatedState.objects.bulk_update(changed, ["list_hash", "computed_at"])
     changed_ids = [s.product_id for s in changed]
-    RelatedProduct.objects.filter(product_id__in=changed_ids).delete()
+    before: dict[int, list[int]] = defaultdict(list)
+    old = RelatedProduct.objects.filter(product_id__in=changed_ids).order_by("product_id", "rank")
+    for product_id, related_id in old.values_list("product_id", "related_id"):
+        before[product_id].append(related_id)
+    old.delete()
     RelatedArticle.objects.filter(product_id__in=changed_ids).delete()
     products, articles = [], []
     for pid in changed_ids:
@@ -191,6 +197,11 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
             articles.append(article)
     RelatedProduct.objects.bulk_create(products, batch_size=2000)
     RelatedArticle.objects.bulk_create(articles, batch_size=2000)
+    for pid in changed_ids:
+        after = [item.related_id for item in lists[pid].products]
+        if before[pid] != after:
+            send = partial(related_products_changed.send, sender=RelatedProduct, product_id=pid, related_ids=after)
+            transaction.on_commit(send)
     return len(changed)
 
 
