@@ -28,6 +28,7 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
+from bench.serve import bench_serve  # noqa: E402
 from bench.synthetic import long_article, random_matrix  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -163,6 +164,7 @@ def bench_freshness() -> dict[str, Any] | None:
 def main() -> int:
     load_taxonomy()
     results = [bench_matcher(), bench_scoring(), bench_refresh()]
+    results.append(bench_serve())  # bench/serve.py: gunicorn + wrk on its own SQLite file and Redis DB 13
     freshness = bench_freshness()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
