@@ -47,6 +47,7 @@ lint: install-dev
 	$(PY) -m mypy recommender shop
 
 bench: install-dev
+	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) bench/run.py
 
 # Both evaluation sets are always printed; EVAL_CHECK names the sets whose targets decide the exit status

@@ -28,6 +28,7 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
+from bench.serve import bench_serve  # noqa: E402
 from bench.synthetic import long_article, random_matrix  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -121,22 +122,27 @@ def bench_scoring() -> dict[str, Any]:
 
 
 def bench_refresh() -> dict[str, Any]:
-    """Full refresh of the demo (one catalog snapshot) vs refreshing each page with its own snapshot."""
-    from recommender.models import ContentPage
-    from recommender.services.refresh import page_refresh, pages_refresh
+    """The one refresh service on a synthetic store (bench/refresh.py, its own processes and database)."""
+    from bench.refresh import main as refresh_main
 
-    ids = list(ContentPage.objects.values_list("pk", flat=True))
-    ours = best_of(lambda: pages_refresh())
-    baseline = best_of(lambda: [page_refresh(page_id=pk) for pk in ids])
+    r = refresh_main()
+    ours = float(r["timings"].get("pages_compute_s", 0.0)) / max(1, int(r["pages"]))
     return {
-        "name": f"full refresh of {len(ids)} demo pages",
-        "ours_s": round(ours, 4),
-        "baseline": "one snapshot per page",
-        "baseline_s": round(baseline, 4),
-        "speedup": round(baseline / ours, 2),
-        "target": "ours no slower",
-        "met": ours <= baseline * 1.1,
-    }
+        "name": f"refresh, {r['pages']:,} pages x {r['products']:,} products ({r['database']})",
+        "ours_s": r["full_total_s"],
+        "baseline": "pure-Python per-page loop, per page (extrapolated from a sample)",
+        "baseline_s": round(ours * float(r["speedup_vs_naive"] or 0), 5),
+        "speedup": r["speedup_vs_naive"],
+        "target": "speedup_vs_naive >= 20",
+        "met": bool(r["speedup_vs_naive"] and float(r["speedup_vs_naive"]) >= 20),
+        "refresh": {
+            k: r[k]
+            for k in (
+                "full_compute_s", "full_total_s", "peak_rss_mb", "speedup_vs_naive", "naive_same_top_k",
+                "growth_exponent", "incremental_speedup_rare", "incremental_speedup_common", "scale", "timings",
+            )
+        },
+    }  # fmt: skip
 
 
 def bench_freshness() -> dict[str, Any] | None:
@@ -230,6 +236,7 @@ def bench_imports() -> list[dict[str, Any]]:
 def main() -> int:
     load_taxonomy()
     results = [bench_matcher(), bench_scoring(), bench_refresh(), *bench_imports()]
+    results.append(bench_serve())  # bench/serve.py: gunicorn + wrk on its own SQLite file and Redis DB 13
     freshness = bench_freshness()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(

@@ -160,6 +160,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Views opt in with throttle_classes: anonymous recommendation reads, and the widget's events.
     "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
+    # How many proxies in front of the app append to X-Forwarded-For; throttles trust that header only that
+    # far. 0 (the default) uses REMOTE_ADDR: with no proxy, a client could send any X-Forwarded-For it likes.
+    "NUM_PROXIES": int(os.environ.get("DJANGO_NUM_PROXIES", "0")),
 }
 
 # The embeddable widget reads lists and posts events from these origins only (comma-separated).

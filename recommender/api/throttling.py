@@ -2,6 +2,15 @@
 
 DRF copies `DEFAULT_THROTTLE_RATES` into a class attribute at import (DRF issue 6030); these read the
 rate on every request instead, so a host or a test that changes the setting is obeyed.
+
+The anonymous read throttle sits on the hottest path there is, so it is a fixed window: one counter per
+client and window, bumped with one INCR (which the list views send in the same Redis round trip as their
+lookup, see `caching.fetch`). DRF's sliding window reads and rewrites a list of timestamps instead, two
+round trips and a pickle that grows with the rate. The price of a fixed window: a client may spend up to
+twice its rate across the boundary between two windows.
+
+The client is `REMOTE_ADDR`, or the address the configured number of proxies saw (DRF's `NUM_PROXIES`):
+`X-Forwarded-For` is only trusted that far, so a client cannot pick a fresh address per request.
 """
 
 from __future__ import annotations
@@ -11,9 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
+
+from recommender.api.caching import Counter, count_hit
 
 
 class LiveRatesMixin(SimpleRateThrottle):
@@ -26,14 +39,49 @@ class LiveRatesMixin(SimpleRateThrottle):
         except KeyError as error:
             raise ImproperlyConfigured(f"No default throttle rate set for {self.scope!r} scope") from error
 
-    def get_ident(self, request: Request) -> str:
+    def get_ident(self, request: Request | HttpRequest) -> str:
         """The client's address hashed with the secret key: the cache never holds it in clear."""
-        ident = super().get_ident(request)
+        ident = super().get_ident(request)  # type: ignore[arg-type]  # DRF only reads request.META
         return hashlib.sha256(f"{settings.SECRET_KEY}:{ident}".encode()).hexdigest()[:24]
 
 
 class AnonReadThrottle(LiveRatesMixin, AnonRateThrottle):
-    """The "anon" rate for anonymous recommendation reads."""
+    """The "anon" rate for anonymous recommendation reads, as a fixed-window counter.
+
+    A view that has already counted this request (the list views do it in their lookup) leaves the
+    count in `view.throttle_count`, so a request is counted once whichever path serves it.
+    """
+
+    num_requests: int | None  # set by SimpleRateThrottle.__init__ from the rate
+    duration: int | None
+
+    def counter(self, request: Request | HttpRequest) -> Counter | None:
+        """This client's counter for the current window; None when the rate is off."""
+        if self.rate is None or self.duration is None:
+            return None
+        window = int(self.timer() // self.duration)
+        key = f"throttle_{self.scope}_{self.get_ident(request)}_{window}"
+        return Counter(key=key, ttl=self.duration)
+
+    def allows(self, count: int) -> bool:
+        return self.num_requests is None or count <= self.num_requests
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.user and request.user.is_authenticated:
+            return True
+        count = getattr(view, "throttle_count", None)
+        if count is None:
+            counter = self.counter(request)
+            if counter is None:
+                return True
+            count = count_hit(counter)
+        return self.allows(count)
+
+    def wait(self) -> float | None:
+        """Seconds until the current window ends (the Retry-After of a 429)."""
+        if self.duration is None:
+            return None
+        return self.duration - self.timer() % self.duration
 
 
 class EventsThrottle(LiveRatesMixin, ScopedRateThrottle):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import slug_re
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recommender.api.caching import cached_list, remember_slug, remembered_slug, stored_response
+from recommender.api.caching import Lookup, cached_list, conditional, local_slugs, lookup
 from recommender.api.permissions import PageWrite, PreviewAccess
 from recommender.api.schema import NOT_FOUND, RecommendationListSerializer, errors
 from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
@@ -76,19 +77,67 @@ class TagListView(generics.ListAPIView[Tag]):
     queryset = Tag.objects.select_related("parent").prefetch_related("synonyms", "relations_out__target")
 
 
+def plain_anonymous_json(request: HttpRequest) -> bool:
+    """Whether DRF would answer this GET with JSON to an anonymous client (no credentials, no session).
+
+    Such requests, the widgets' reads, are served from the cache before DRF wraps the request; anything
+    else (a session, a token, the browsable API, `?format=`) takes DRF's full path, with the same cache.
+    """
+    meta = request.META
+    accept = meta.get("HTTP_ACCEPT", "*/*")
+    return (
+        request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in meta
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "format" not in request.GET
+        and "text/html" not in accept
+        and ("json" in accept or "*/*" in accept or "application/*" in accept)
+    )
+
+
 class CachedListView(APIView):
-    """Shared by the two list reads: JSON from stored bytes (see `caching`), the browsable API uncached."""
+    """Shared by the two list reads: JSON from stored bytes (see `caching`), the browsable API uncached.
+
+    The fast path (`dispatch`) makes one cache round trip: the stored response, the page's version and
+    the anonymous throttle's counter together; a hit, or a 304, is answered right there. A miss, a
+    throttled client or an unknown page continues into DRF with that lookup and count, so nothing is
+    fetched or counted twice.
+    """
 
     throttle_classes = [AnonReadThrottle]
+    found: Lookup | None = None
+    throttle_count: int | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        slug = self.fast_slug(request, **kwargs) if plain_anonymous_json(request) else None
+        if slug is not None:
+            throttle = AnonReadThrottle()
+            limit = clamp_limit(request.GET.get("limit"))
+            counter = throttle.counter(request)
+            self.found, count = lookup(request, slug, limit, counter)
+            if counter is not None:
+                self.throttle_count = count or 0  # no count: Redis is away, and the request is let through
+            hit = self.found.fresh()
+            if hit is not None and (self.throttle_count is None or throttle.allows(self.throttle_count)):
+                return conditional(request, *hit)
+        return super().dispatch(request, *args, **kwargs)
+
+    def fast_slug(self, request: HttpRequest, **kwargs: Any) -> str | None:
+        """The slug of the page asked for, when it is known without a query."""
+        raise NotImplementedError
 
     def respond(self, request: Request, slug: str, limit: int, build: Callable[[], dict[str, Any]]) -> HttpResponse:
         if request.accepted_renderer.format != "json":
             return Response(build())
-        return cached_list(request, slug=slug, limit=limit, build=build)
+        return cached_list(request, slug=slug, limit=limit, build=build, found=self.found)
 
 
 class PageRecommendationsView(CachedListView):
     """The recommendation list of a page, by slug; a warm cache answers without SQL."""
+
+    def fast_slug(self, request: HttpRequest, **kwargs: Any) -> str | None:
+        slug = str(kwargs.get("slug", ""))
+        return slug if slug_re.fullmatch(slug) else None
 
     @extend_schema(parameters=[LIMIT], responses={200: RecommendationListSerializer, **errors(404)})
     def get(self, request: Request, slug: str) -> HttpResponse:
@@ -106,6 +155,9 @@ class PageRecommendationsView(CachedListView):
 class RecommendationsByUrlView(CachedListView):
     """The recommendation list of a page, by canonical url; url -> slug is remembered so a hit needs no SQL."""
 
+    def fast_slug(self, request: HttpRequest, **kwargs: Any) -> str | None:
+        return local_slugs.get(request.GET.get("url", "").strip())
+
     @extend_schema(
         parameters=[OpenApiParameter("url", str, required=True, description="Canonical page URL."), LIMIT],
         responses={200: RecommendationListSerializer, **errors(400, 404)},
@@ -115,14 +167,10 @@ class RecommendationsByUrlView(CachedListView):
         if not url:
             raise ValidationError({"url": ["This query parameter is required."]})
         limit = clamp_limit(request.query_params.get("limit"))
-        slug = remembered_slug(url)
-        hit = stored_response(request, slug=slug, limit=limit) if slug else None
-        if hit is not None and request.accepted_renderer.format == "json":
-            return hit
         page = page_by_url(url)
         if page is None or not page.published:
             raise NotFound("No content page has this url.")
-        remember_slug(url, page.slug)
+        local_slugs.remember(url, page.slug)
         return self.respond(
             request, page.slug, limit, lambda: absolutize(recommendations_for_page(page=page, limit=limit), request)
         )

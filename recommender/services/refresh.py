@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 from django.core.cache import cache
@@ -165,7 +166,7 @@ def pages_compute(pages: Sequence[ContentPage], engine: Engine, *, limit: int | 
 
 def list_hash(items: Sequence[Item], page: ContentPage) -> str:
     """A fingerprint of everything a served list shows, the page's own title and address included."""
-    body = [(page.slug, page.title, page.url)]
+    body: list[Any] = [(page.slug, page.title, page.url)]
     body += [(i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params) for i in items]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
 

@@ -1,0 +1,10 @@
+"""Settings for the serving benchmark only (bench/serve.py): the shop's settings, the bench URLconf on top.
+
+The throttle stays on (its cost is part of what is measured) with a rate wrk on one address never reaches.
+"""
+
+from shop.settings import *  # noqa: F403
+from shop.settings import REST_FRAMEWORK
+
+ROOT_URLCONF = "bench.serve_urls"
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/s", "events": "10000/s"}}
