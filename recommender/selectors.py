@@ -186,3 +186,25 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
         }
         for a, url in linked[: clamp_limit(limit)]
     ]
+
+
+def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
+    """Every caution of a product, as its own page shows them (lists say a shared caution once)."""
+    from recommender.models import Tag
+    from recommender.services.engine import dose_cautions, tag_cautions
+    from recommender.services.tagging import nutrient_code_index
+
+    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
+
+    def family(slug: str) -> list[str]:
+        chain = [slug]
+        while tags[chain[-1]].parent_id and tags[chain[-1]].parent.slug not in chain:  # type: ignore[union-attr]
+            chain.append(tags[chain[-1]].parent.slug)  # type: ignore[union-attr]
+        return chain
+
+    approved = ProductTag.objects.filter(product_id=product.pk, status=ProductTag.Status.APPROVED)
+    slugs = {s for slug in approved.values_list("tag__slug", flat=True) for s in family(slug)}
+    codes = nutrient_code_index()
+    contained = {s for fact in get_adapter().nutrients(product) if (t := codes.get(fact.code)) for s in family(t.slug)}
+    guards = {s for s in contained if tags[s].caution_level == Tag.CautionLevel.GUARD}
+    return tag_cautions(sorted(slugs | guards), tags) + dose_cautions(product, tags)

@@ -23,3 +23,11 @@ def convert(amount: float, unit: str, to_unit: str, *, iu_per_unit: float | None
     if src in _MASS_IN_MCG and dst in _MASS_IN_MCG:
         return amount * _MASS_IN_MCG[src] / _MASS_IN_MCG[dst]
     return None
+
+
+def amount_words(amount: float, unit: str, converted: float | None = None, to_unit: str = "") -> str:
+    """ "5,000 IU (125 mcg)": the amount as the label gives it, and in the limit's unit when that differs."""
+    text = f"{amount:,g} {unit}"
+    if converted is not None and to_unit and canonical_unit(unit) != canonical_unit(to_unit):
+        text += f" ({converted:,g} {to_unit})"
+    return text
