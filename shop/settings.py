@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served by the app: /api/docs/ works offline
     "corsheaders",
     "import_export",
     "shop.catalog",
@@ -170,6 +171,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Product recommendations for health content pages, with reasons, cautions and the disclaimer.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator service: the docs make no request outside the store.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 RECOMMENDER = {
