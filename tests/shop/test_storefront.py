@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from shop.catalog.models import Product
@@ -79,3 +83,28 @@ def test_the_article_list_says_a_shared_caution_once(demo: None, client: Client)
     assert f'data-rec-page="{RLS}"' in html
     assert "From the ConcenTrace line named in this article." in html
     assert "Trace Minerals is discussed" not in html
+
+
+def test_load_demo_with_users_creates_one_user_per_role(db: None, settings: Any) -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.contrib.auth.models import User
+
+    importlib.import_module("recommender.migrations.0006_role_permissions").assign_roles(django_apps)
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", "--with-users", stdout=out)
+    text = out.getvalue()
+    password = text.split("password for both: ")[1].split()[0]
+    for role in ("merchandiser", "marketing"):
+        user = User.objects.get(username=f"demo-{role}")
+        assert user.is_staff and not user.is_superuser and user.check_password(password)
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+        assert f"demo-{role}" in text
+
+
+def test_load_demo_with_users_refuses_without_debug(db: None, settings: Any) -> None:
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo", "--with-users", stdout=StringIO())
