@@ -9,11 +9,17 @@
  * (`data-api` overrides the API root). The markup and classes are those of the store's
  * `recommender/widget.html`, inside a Shadow DOM so neither page's CSS leaks into the other.
  *
+ * Each item is a compact card (image, name, price, the first reason); the evidence and sources are in a
+ * <details> disclosure, and a caution that several items carry is said once under the list.
+ *
  * Strings: STRINGS below, overridden by `window.RecommenderWidgetI18n = {title: "..."}` and then by
- * `data-i18n-title`, `data-i18n-sources`, `data-i18n-caution` on the script or placeholder.
+ * `data-i18n-title`, `data-i18n-sources`, `data-i18n-caution`, `data-i18n-evidence`, `data-i18n-grade`,
+ * `data-i18n-see-below` on the script or placeholder.
  *
  * Events: one impression per item once at least half of it is on screen, and a click when a product
- * link is followed. They carry page, product and rank only: no cookie, no identifier.
+ * link is followed. They carry page, product and rank only: no cookie, no identifier. Lists the store
+ * rendered itself (`<section class="rec-widget" data-rec-page="slug">`, from the template tag) are
+ * counted the same way when this script is on the page.
  */
 (() => {
   "use strict";
