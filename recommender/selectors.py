@@ -190,9 +190,20 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
 
 
 def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
-    """The cautions shoppers see with this product: its tags' cautions and a dose caution per nutrient whose
-    single serving is above its supplemental upper limit (read from the facts as they are now)."""
-    tags = {t.slug: t for t in Tag.objects.all()}
-    product = get_adapter().queryset().get(pk=product.pk)
-    slugs = product_tag_slugs([product.pk]).get(product.pk, [])
-    return tag_cautions(slugs, tags) + dose_cautions(product, tags)
+    """Every caution of a product, as its own page shows them (lists say a shared caution once)."""
+    from recommender.services.tagging import nutrient_code_index
+
+    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
+
+    def family(slug: str) -> list[str]:
+        chain = [slug]
+        while tags[chain[-1]].parent_id and tags[chain[-1]].parent.slug not in chain:  # type: ignore[union-attr]
+            chain.append(tags[chain[-1]].parent.slug)  # type: ignore[union-attr]
+        return chain
+
+    approved = ProductTag.objects.filter(product_id=product.pk, status=ProductTag.Status.APPROVED)
+    slugs = {s for slug in approved.values_list("tag__slug", flat=True) for s in family(slug)}
+    codes = nutrient_code_index()
+    contained = {s for fact in get_adapter().nutrients(product) if (t := codes.get(fact.code)) for s in family(t.slug)}
+    guards = {s for s in contained if tags[s].caution_level == Tag.CautionLevel.GUARD}
+    return tag_cautions(sorted(slugs | guards), tags) + dose_cautions(product, tags)

@@ -97,3 +97,11 @@ def from_daily_value(percent: float, slug: str) -> tuple[float, str] | None:
         return None
     value, unit = daily_value
     return percent * value / 100, unit
+
+
+def amount_words(amount: float, unit: str, converted: float | None = None, to_unit: str = "") -> str:
+    """ "5,000 IU (125 mcg)": the amount as the label gives it, and in the limit's unit when that differs."""
+    text = f"{amount:,g} {unit}"
+    if converted is not None and to_unit and canonical_unit(unit) != canonical_unit(to_unit):
+        text += f" ({converted:,g} {to_unit})"
+    return text

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served by the app: /api/docs/ works offline
     "corsheaders",
     "import_export",
     "shop.catalog",
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shop.context_processors.store",
             ],
         },
     },
@@ -109,7 +111,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: a real broker when REDIS_URL is set; otherwise tasks run in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# "memory://localhost/" rather than "memory://": kombu logs "No hostname was supplied" for the bare form.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 # Results only for the full refresh's chord (its chunks report their counts); kept an hour.
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_RESULT_EXPIRES = 3600
@@ -173,6 +176,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Product recommendations for health content pages, with reasons, cautions and the disclaimer.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator service: the docs make no request outside the store.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 RECOMMENDER = {

@@ -1,13 +1,18 @@
-"""URLs of the demo store: storefront, plugin API, admin."""
+"""URLs of the demo store: storefront, basket, plugin API, admin."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from shop.catalog.views import HomeView
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="content:article-list", permanent=False)),
+    path("", HomeView.as_view(), name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("shop/favicon.svg"), permanent=True)),
     path("learn/", include("shop.content.urls")),
     path("products/", include("shop.catalog.urls")),
+    path("basket/", include("shop.basket.urls")),
     path("api/", include("recommender.api.urls")),
     path("admin/", admin.site.urls),
 ]

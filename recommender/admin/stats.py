@@ -1,4 +1,5 @@
-"""Marketing's stats: impressions, clicks and CTR per page and per product over a date range, with a chart.
+"""Marketing's stats: impressions, clicks and CTR per page and per product over a date range, with dated
+charts, sortable tables, a per-page drill-down (`?page=<id>`) and CSV export (`?export=csv`).
 
 The DailyStat changelist is replaced by the report; it needs the view permission on DailyStat
 and is read-only (counters are written by the events endpoint only).
@@ -6,8 +7,10 @@ and is read-only (counters are written by the events endpoint only).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
@@ -16,8 +19,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from recommender.models import DailyStat
-from recommender.reports import StatRow, stats_per_day, stats_per_page, stats_per_product
+from recommender.admin.charts import panel
+from recommender.models import ContentPage, DailyStat
+from recommender.reports import StatRow, stats_per_day, stats_per_page, stats_per_product, stats_rows
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -45,19 +49,6 @@ def date_range(request: HttpRequest) -> tuple[DateRangeForm, dt.date, dt.date]:
     return form, start, end
 
 
-def chart_bars(days: list[StatRow], height: int = 160, baseline: int = 170) -> list[dict[str, Any]]:
-    """Bar geometry for the inline SVG chart: impressions and clicks per day, scaled to the busiest day."""
-    top = max((d.impressions for d in days), default=0) or 1
-    width = max(4, min(24, 720 // max(len(days), 1)))
-    bars = []
-    for n, d in enumerate(days):
-        ih, ch = round(d.impressions / top * height), round(d.clicks / top * height)
-        bars.append(
-            {"x": n * width, "w": width - 1, "ih": ih, "iy": baseline - ih, "ch": ch, "cy": baseline - ch, "row": d}
-        )
-    return bars
-
-
 @admin.register(DailyStat)
 class DailyStatAdmin(admin.ModelAdmin):
     """Read-only; the changelist is the report."""
@@ -75,22 +66,50 @@ class DailyStatAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form, start, end = date_range(request)
-        days = stats_per_day(start=start, end=end)
-        bars = chart_bars(days)
+        page = drilled_page(request)
+        page_id = page.pk if page else None
+        if request.GET.get("export") == "csv":
+            return csv_export(start=start, end=end, page=page)
+        days = stats_per_day(start=start, end=end, page_id=page_id)
+        impressions, clicks = sum(d.impressions for d in days), sum(d.clicks for d in days)
+        query = request.GET.copy()
+        query["export"] = "csv"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Recommendation stats",
+            "title": f"Recommendation stats: {page.title}" if page else "Recommendation stats",
             "form": form,
             "start": start,
             "end": end,
-            "pages": stats_per_page(start=start, end=end),
-            "products": stats_per_product(start=start, end=end),
+            "page": page,
+            "range_query": urlencode({"start": start.isoformat(), "end": end.isoformat()}),
+            "csv_query": query.urlencode(),
+            "pages": [] if page else stats_per_page(start=start, end=end),
+            "products": stats_per_product(start=start, end=end, page_id=page_id),
             "days": days,
-            "bars": bars,
-            "chart_width": (bars[-1]["x"] + bars[-1]["w"] + 1) if bars else 0,
-            "total_impressions": sum(d.impressions for d in days),
-            "total_clicks": sum(d.clicks for d in days),
-            "total_ctr": StatRow("", sum(d.impressions for d in days), sum(d.clicks for d in days)).ctr_percent,
+            "impressions_chart": panel(days, height=200, measure="impressions"),
+            "clicks_chart": panel(days, height=160, measure="clicks", ctr=True),
+            "total_impressions": impressions,
+            "total_clicks": clicks,
+            "total_ctr": StatRow("", impressions, clicks).ctr_percent,
         }
         return TemplateResponse(request, "admin/recommender/stats.html", context)
+
+
+def drilled_page(request: HttpRequest) -> ContentPage | None:
+    """The page a marketer drilled down to (`?page=<id>`), if any."""
+    value = request.GET.get("page", "")
+    return ContentPage.objects.filter(pk=int(value)).first() if value.isdigit() else None
+
+
+def csv_export(*, start: dt.date, end: dt.date, page: ContentPage | None) -> HttpResponse:
+    """Every counter row of the range (one page's when drilled down) as CSV, for a spreadsheet."""
+    name = f"recommendation-stats-{page.slug + '-' if page else ''}{start}-{end}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["day", "page", "page_title", "sku", "product", "impressions", "clicks", "ctr"])
+    for row in stats_rows(start=start, end=end, page_id=page.pk if page else None):
+        impressions, clicks = row[5], row[6]
+        writer.writerow([*row, f"{clicks / impressions:.4f}" if impressions else ""])
+    return response

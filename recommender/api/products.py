@@ -54,7 +54,12 @@ def with_absolute_urls(request: Request, items: list[dict[str, Any]]) -> list[di
     for item in items:
         item = {**item, "link": absolute(request, item["link"])}
         if "product" in item:
-            item["product"] = {**item["product"], "url": absolute(request, item["product"]["url"])}
+            product = item["product"]
+            item["product"] = {
+                **product,
+                "url": absolute(request, product["url"]),
+                "image_url": absolute(request, product["image_url"]) or "",
+            }
         if "page" in item:
             item["page"] = {**item["page"], "url": absolute(request, item["page"]["url"])}
         out.append(item)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagSpace
+from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
 GRADE_WORDS = {
     "guideline": "addressed in a clinical practice guideline",
@@ -36,23 +36,52 @@ def best_relation(
     return max(candidates, key=lambda r: (page_weights[r.source] * r.strength, r.source), default=None)
 
 
+def in_sentence(name: str) -> str:
+    """A tag name inside a sentence: "Trace Minerals" -> "trace minerals", "Vitamin D" -> "vitamin D"."""
+    return " ".join(w if len(w) == 1 or any(c.isdigit() for c in w) else w.lower() for w in name.split(" "))
+
+
+def subject(name: str, kind: str = "") -> str:
+    """A tag name opening a sentence: product lines keep their spelling, others read as plain words."""
+    if kind == "product-line":
+        return name
+    words = in_sentence(name)
+    return words[:1].upper() + words[1:]
+
+
+def is_line_name(info: TagInfo) -> bool:
+    """A product line with a maker's spelling ("ConcenTrace", "Mega-Mag"), not a category ("Multivitamin")."""
+    return info.kind == "product-line" and any(c.isupper() for c in info.name[1:])
+
+
+def is_plural(name: str) -> bool:
+    """Whether a tag name takes "are": "Electrolytes", "Trace Minerals"; not "Magnesium" or "Ferrous Sulfate"."""
+    last = name.split()[-1].lower() if name.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def discussed(name: str, kind: str = "") -> str:
+    """A sentence saying the article discusses this tag, with the verb agreeing ("Electrolytes are")."""
+    return f"{subject(name, kind)} {'are' if is_plural(name) else 'is'} discussed in this article."
+
+
 def no_benefit_label(space: TagSpace, slug: str, rel: Relation) -> str:
     """The nutrient is discussed, and research on the page's condition found no benefit: say so plainly."""
-    name = space.info(slug).name
-    topic = space.info(rel.source).name.lower()
-    return f"{name} is discussed in this article; research on {topic} found no benefit shown."
+    info = space.info(slug)
+    topic = in_sentence(space.info(rel.source).name)
+    return f"{discussed(info.name, info.kind)[:-1]}; research on {topic} has shown no benefit."
 
 
 def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, rel: Relation | None) -> str:
-    """One plain sentence about the article, not about the product's effect."""
-    name = space.info(slug).name
-    if rel is None:
-        return f"{name} is discussed in this article."
-    if page_weights.get(slug, 0.0) > 0:
-        return f"{name} is discussed in this article (evidence: {GRADE_WORDS[rel.grade]})."
-    topic = space.info(rel.source).name.lower()
-    evidence = GRADE_WORDS[rel.grade]
-    return f"This article discusses {topic}; sources link it with {name.lower()} (evidence: {evidence})."
+    """One plain sentence about the article, not about the product's effect; the evidence grade and
+    sources travel beside it (`evidence`) and are shown in the list's disclosure."""
+    info = space.info(slug)
+    if is_line_name(info):
+        return f"From the {info.name} line named in this article."
+    if rel is None or page_weights.get(slug, 0.0) > 0:
+        return discussed(info.name, info.kind)
+    topic = in_sentence(space.info(rel.source).name)
+    return f"This article discusses {topic}; sources link it with {in_sentence(info.name)}."
 
 
 def top_contributors(
@@ -115,14 +144,14 @@ def shared_label(space: TagSpace, slug: str) -> str:
     if info.kind == "product-line":
         return f"Also part of the {info.name} range."
     if info.kind in ("nutrient", "form"):
-        return f"Also contains {info.name.lower()}."
-    return f"Also tagged {info.name.lower()}."
+        return f"Also contains {in_sentence(info.name)}."
+    return f"Also tagged {in_sentence(info.name)}."
 
 
 def discusses_label(space: TagSpace, slug: str) -> str:
     """Why an article is related to a product: what it discusses."""
     info = space.info(slug)
-    return f"Discusses {info.name if info.kind == 'product-line' else info.name.lower()}."
+    return f"Discusses {info.name if info.kind == 'product-line' else in_sentence(info.name)}."
 
 
 def simple_reasons(

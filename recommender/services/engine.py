@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
-from recommender.scoring.explain import explain
+from recommender.scoring.explain import explain, in_sentence
 from recommender.scoring.rank import ProductMeta, RankParams, Rule, rank
 from recommender.scoring.safety import avoided, is_safety_page, no_benefit, page_subject
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
@@ -25,7 +25,7 @@ from recommender.scoring.vectors import page_vector, product_matrix, without, wi
 from recommender.services.tagging import nutrient_code_index
 from recommender.services.taxonomy import lexicon_build
 from recommender.text.lexicon import Lexicon
-from recommender.units import convert
+from recommender.units import amount_words, canonical_unit, convert
 
 PIN_REASON = "Featured by the store alongside this article."
 
@@ -254,13 +254,18 @@ def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, str]]
             continue
         amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
         if amount is not None and amount > tag.upper_limit:
+            served = amount_words(fact.amount, fact.unit, amount, tag.unit)
+            limit = (
+                amount_words(tag.upper_limit * (tag.iu_per_unit or 0), "IU", tag.upper_limit, tag.unit)
+                if canonical_unit(fact.unit) == "IU" and tag.iu_per_unit
+                else amount_words(tag.upper_limit, tag.unit)
+            )
             cautions.append(
                 {
                     "code": f"dose-{tag.slug}",
                     "text": (
-                        f"One serving provides {fact.amount:g} {fact.unit} of {tag.name.lower()}, above the "
-                        f"{tag.upper_limit:g} {tag.unit} daily upper limit for supplemental intake. "
-                        "Check with your clinician before taking this amount."
+                        f"One serving provides {served} of {in_sentence(tag.name)}, above the {limit} daily upper "
+                        "limit for supplemental intake. Check with your clinician before taking this amount."
                     ),
                 }
             )

@@ -12,7 +12,10 @@ from django import template
 
 from recommender.conf import recommender_settings
 from recommender.models import ContentPage
+from recommender.money import format_price
+from recommender.presentation import list_view
 from recommender.selectors import (
+    cautions_for_product,
     page_by_url,
     recommendations_for_page,
     related_articles_for,
@@ -28,7 +31,7 @@ def recommended_products(page_slug: str = "", page_url: str = "", limit: int | N
     page = ContentPage.objects.filter(slug=page_slug).first() if page_slug else page_by_url(page_url)
     if page is None:
         return {"recommendations": None}
-    return {"recommendations": recommendations_for_page(page=page, limit=limit)}
+    return {"recommendations": recommendations_for_page(page=page, limit=limit), "track": True}
 
 
 @register.inclusion_tag("recommender/widget.html")
@@ -45,3 +48,21 @@ def related_products(product: Any, limit: int | None = None) -> dict[str, Any]:
 def related_articles(product: Any, limit: int | None = None) -> dict[str, Any]:
     """Articles that discuss what this product holds; nothing when none does."""
     return {"articles": related_articles_for(product=product, limit=limit or 3)}
+
+
+@register.filter
+def price(amount: Any, currency: str = "USD") -> str:
+    """`{{ product.price|price:product.currency }}` -> "$24.95"."""
+    return format_price(amount, currency)
+
+
+@register.simple_tag
+def recommendation_cards(recommendations: Any) -> dict[str, Any]:
+    """`{% recommendation_cards recommendations as view %}`: compact cards and the list's shared cautions."""
+    return list_view(recommendations)
+
+
+@register.inclusion_tag("recommender/cautions.html")
+def product_cautions(product: Any) -> dict[str, Any]:
+    """All of a product's cautions, for its own page."""
+    return {"cautions": cautions_for_product(product=product)}

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 
 from recommender.adapters import NutrientFact, ProductAdapter
+from shop.catalog.presentation import product_image
 
 
 class CatalogProductAdapter(ProductAdapter):
@@ -20,6 +21,9 @@ class CatalogProductAdapter(ProductAdapter):
 
     def url(self, product: Any) -> str:
         return str(product.url or product.get_absolute_url())
+
+    def image_url(self, product: Any) -> str:
+        return product_image(product.image_url, product.slug)
 
     def nutrients(self, product: Any) -> list[NutrientFact]:
         """Lines with an amount; "NP" lines (no amount printed) are kept in the catalog but say nothing here."""

@@ -47,6 +47,20 @@ class Product(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("catalog:product-detail", kwargs={"slug": self.slug})
 
+    @property
+    def image(self) -> str:
+        """The product's image url, or its drawn label (shop/static/shop/products/<slug>.svg)."""
+        from shop.catalog.presentation import product_image
+
+        return product_image(self.image_url, self.slug)
+
+    @property
+    def form(self) -> str:
+        """How it is taken: liquid, tablets, capsules, powder... (from the serving size and name)."""
+        from shop.catalog.presentation import dosage_form
+
+        return dosage_form(self.name, self.serving_size)
+
 
 class NutrientAmount(models.Model):
     """One line of a product's supplement facts, per serving, as the label prints it.

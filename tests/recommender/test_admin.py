@@ -385,9 +385,24 @@ def test_stats_view(mkt: Client, merch: Client) -> None:
     body = mkt.get(url).content.decode()
     assert 'id="total-impressions">50<' in body and 'id="total-clicks">4<' in body
     assert "10.0%" in body and "8.0%" in body and "<svg" in body
+    assert f'data-date="{today.isoformat()}"' in body, "the chart's x axis is dated"
+    assert body.count("<svg") >= 2, "clicks and CTR have a panel and scale of their own"
     earlier = mkt.get(url, {"start": "2000-01-01", "end": "2000-01-31"}).content.decode()
     assert 'id="total-impressions">0<' in earlier
     assert refused(merch.get(url))
+
+    # Drill down to one page: its products and days; and the same rows as CSV.
+    drilled = mkt.get(url, {"page": page.pk}).content.decode()
+    assert page.title in drilled and 'id="stats-days"' in drilled and 'id="stats-pages"' not in drilled
+    export = mkt.get(url, {"page": page.pk, "export": "csv"})
+    assert export["Content-Type"].startswith("text/csv")
+    lines = export.content.decode().splitlines()
+    assert lines[0] == "day,page,page_title,sku,product,impressions,clicks,ctr"
+    assert any(
+        line.startswith(f"{today.isoformat()},{RLS},") and ",TM-CTD-8OZ," in line and line.endswith(",40,4,0.1000")
+        for line in lines
+    )
+    assert len(lines) == 3
 
 
 # Taxonomy ------------------------------------------------------------------------------------------

@@ -9,11 +9,17 @@
  * (`data-api` overrides the API root). The markup and classes are those of the store's
  * `recommender/widget.html`, inside a Shadow DOM so neither page's CSS leaks into the other.
  *
+ * Each item is a compact card (image, name, price, the first reason); the evidence and sources are in a
+ * <details> disclosure, and a caution that several items carry is said once under the list.
+ *
  * Strings: STRINGS below, overridden by `window.RecommenderWidgetI18n = {title: "..."}` and then by
- * `data-i18n-title`, `data-i18n-sources`, `data-i18n-caution` on the script or placeholder.
+ * `data-i18n-title`, `data-i18n-sources`, `data-i18n-caution`, `data-i18n-evidence`, `data-i18n-grade`,
+ * `data-i18n-see-below` on the script or placeholder.
  *
  * Events: one impression per item once at least half of it is on screen, and a click when a product
- * link is followed. They carry page, product and rank only: no cookie, no identifier.
+ * link is followed. They carry page, product and rank only: no cookie, no identifier. Lists the store
+ * rendered itself (`<section class="rec-widget" data-rec-page="slug">`, from the template tag) are
+ * counted the same way when this script is on the page.
  */
 (() => {
   "use strict";
@@ -22,6 +28,9 @@
     title: "Products related to this article",
     sources: "Sources:",
     caution: "Caution:",
+    evidence: "Evidence and sources",
+    grade: "Evidence:",
+    seeBelow: "caution below",
   };
 
   const BASE_CSS = `
@@ -104,24 +113,69 @@
     }).catch(() => {});
   }
 
-  function reasonNode(reason, t) {
-    const li = el("li", "rec-reason", reason.label);
-    const citations = (reason.evidence && reason.evidence.citations) || [];
-    if (citations.length) {
-      const cite = el("span", "rec-cite", t.sources);
-      citations.forEach((doi, index) => {
-        const link = el("a", null, "[" + (index + 1) + "]");
-        link.href = "https://doi.org/" + encodeURI(doi);
-        link.rel = "nofollow noopener";
-        link.title = "doi:" + doi;
-        cite.append(" ", link);
-      });
-      li.append(" ", cite);
+  // Evidence grades in words, as recommender/scoring/explain.py GRADE_WORDS has them.
+  const GRADES = {
+    guideline: "addressed in a clinical practice guideline",
+    rct: "studied in randomised controlled trials",
+    review: "summarised in reviews with mixed results",
+    pilot: "early, limited research",
+    traditional: "traditional use, little research",
+  };
+
+  function price(amount, currency) {
+    if (!amount) return "";
+    try {
+      const lang = document.documentElement.lang || undefined;
+      return new Intl.NumberFormat(lang, { style: "currency", currency: currency || "USD" }).format(Number(amount));
+    } catch (error) {
+      return amount + " " + (currency || "");
     }
-    return li;
   }
 
-  function itemNode(item, t) {
+  // Codes of cautions two or more items carry: the list says them once, under the items.
+  function sharedCodes(items) {
+    const counts = {};
+    items.forEach((item) => {
+      new Set((item.cautions || []).map((c) => c.code)).forEach((code) => {
+        counts[code] = (counts[code] || 0) + 1;
+      });
+    });
+    return new Set(Object.keys(counts).filter((code) => counts[code] > 1));
+  }
+
+  function cautionNode(caution, t) {
+    const row = el("p", "rec-caution");
+    row.dataset.code = caution.code;
+    row.append(el("strong", null, t.caution), " " + caution.text);
+    return row;
+  }
+
+  function whyNode(reasons, t) {
+    const details = el("details", "rec-more");
+    details.append(el("summary", null, t.evidence));
+    const list = el("ul", "rec-why");
+    reasons.forEach((reason) => {
+      const li = el("li", null, reason.label);
+      const evidence = reason.evidence || {};
+      if (GRADES[evidence.grade]) li.append(" ", el("span", "rec-grade", t.grade + " " + GRADES[evidence.grade] + "."));
+      const citations = evidence.citations || [];
+      if (citations.length) {
+        const cite = el("span", "rec-cite", t.sources);
+        citations.forEach((doi) => {
+          const link = el("a", null, "doi:" + doi);
+          link.href = "https://doi.org/" + encodeURI(doi);
+          link.rel = "nofollow noopener";
+          cite.append(" ", link);
+        });
+        li.append(" ", cite);
+      }
+      list.append(li);
+    });
+    details.append(list);
+    return details;
+  }
+
+  function itemNode(item, t, shared, index) {
     const product = item.product;
     const li = el("li", "rec-item");
     li.dataset.sku = product.sku;
@@ -133,7 +187,9 @@
       const img = el("img", "rec-image");
       img.src = image;
       img.alt = "";
-      img.loading = "lazy";
+      img.width = 64;
+      img.height = 64;
+      if (index >= 3) img.loading = "lazy";
       link.append(img);
     } else {
       const blank = el("span", "rec-image rec-image--blank", product.name.slice(0, 1));
@@ -141,21 +197,18 @@
       link.append(blank);
     }
     link.append(el("span", "rec-name", product.name));
-    li.append(link, el("span", "rec-brand", product.brand));
-    if (product.price) li.append(el("span", "rec-price", product.price + " " + (product.currency || "")));
-    const reasons = el("ul", "rec-reasons");
-    (item.reasons || []).forEach((reason) => reasons.append(reasonNode(reason, t)));
-    li.append(reasons);
-    if (item.cautions && item.cautions.length) {
-      const cautions = el("ul", "rec-cautions");
-      item.cautions.forEach((caution) => {
-        const row = el("li", "rec-caution");
-        row.dataset.code = caution.code;
-        row.append(el("strong", null, t.caution), " " + caution.text);
-        cautions.append(row);
-      });
-      li.append(cautions);
-    }
+    li.append(link);
+    const meta = el("p", "rec-meta");
+    const amount = price(product.price, product.currency);
+    if (amount) meta.append(el("span", "rec-price", amount), " ");
+    meta.append(el("span", "rec-brand", product.brand));
+    li.append(meta);
+    const cautions = item.cautions || [];
+    if (cautions.some((c) => shared.has(c.code))) meta.append(" ", el("span", "rec-note-ref", t.seeBelow));
+    const reasons = item.reasons || [];
+    if (reasons.length) li.append(el("p", "rec-reason", reasons[0].label));
+    cautions.filter((c) => !shared.has(c.code)).forEach((c) => li.append(cautionNode(c, t)));
+    if (reasons.length) li.append(whyNode(reasons, t));
     return li;
   }
 
@@ -166,15 +219,31 @@
     title.id = "rec-widget-title";
     const list = el("ol", "rec-list");
     list.setAttribute("role", "list"); // list-style: none drops list semantics in some screen readers
-    data.items.filter((item) => webUrl(item.link)).forEach((item) => list.append(itemNode(item, t)));
-    section.append(title, list, el("p", "rec-disclaimer", "* " + data.disclaimer));
+    const items = data.items.filter((item) => webUrl(item.link));
+    const shared = sharedCodes(items);
+    items.forEach((item, index) => list.append(itemNode(item, t, shared, index)));
+    section.append(title, list);
+    if (shared.size) {
+      const notes = el("div", "rec-notes");
+      const said = new Set();
+      items.forEach((item) =>
+        (item.cautions || []).forEach((c) => {
+          if (shared.has(c.code) && !said.has(c.code)) {
+            said.add(c.code);
+            notes.append(cautionNode(c, t));
+          }
+        })
+      );
+      section.append(notes);
+    }
+    section.append(el("p", "rec-disclaimer", "* " + data.disclaimer));
     return section;
   }
 
-  function track(section, data) {
+  function track(section, pageSlug) {
     const event = (type, row) => ({
       type,
-      page: data.page.slug,
+      page: pageSlug,
       product: row.dataset.sku,
       rank: Number(row.dataset.rank),
     });
@@ -240,7 +309,7 @@
       root.append(section);
       await ready;
       host.hidden = false;
-      track(section, data);
+      track(section, data.page.slug);
     } catch (error) {
       // Nothing to show (an empty list, an unknown page, a refused origin): take no space at all.
       host.hidden = true;
@@ -265,6 +334,10 @@
     }
     document.querySelectorAll("[data-recommender]").forEach((placeholder) => {
       if (claim(placeholder)) start(placeholder, placeholder);
+    });
+    // Lists the store rendered itself (the template tag) are counted the same way.
+    document.querySelectorAll("section.rec-widget[data-rec-page]").forEach((section) => {
+      if (claim(section)) track(section, section.dataset.recPage);
     });
   }
 

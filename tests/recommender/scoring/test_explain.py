@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from recommender.scoring.explain import (
     GRADE_WORDS,
     best_relation,
+    discussed,
     discusses_label,
     explain,
+    in_sentence,
+    is_line_name,
     reason_label,
     shared_label,
 )
@@ -42,10 +45,11 @@ def test_claim_pattern_catches_what_it_should() -> None:
 
 
 def test_direct_mention_with_relation_cites_the_evidence() -> None:
+    """The label is one line about the article; the grade and sources travel beside it for the disclosure."""
     reasons = reasons_for({"restless-legs-syndrome": 1.0, "magnesium": 0.8}, {"magnesium": 1.0})
     assert [r["tag"] for r in reasons] == ["magnesium"]
     (reason,) = reasons
-    assert reason["label"] == "Magnesium is discussed in this article (evidence: early, limited research)."
+    assert reason["label"] == "Magnesium is discussed in this article."
     assert reason["evidence"] == {"grade": "pilot", "citations": ["10.5664/jcsm.11206"]}
     assert reason["weight"] == pytest.approx(1.0)
 
@@ -55,9 +59,9 @@ def test_reached_only_through_the_condition() -> None:
     assert reason["tag"] == "iron"
     label = reason["label"]
     assert label.startswith("This article discusses restless legs syndrome;")
-    assert "iron" in label
-    assert GRADE_WORDS["guideline"] in label
+    assert label.endswith("sources link it with iron.")
     assert reason["evidence"]["grade"] == "guideline"
+    assert GRADE_WORDS[reason["evidence"]["grade"]] == "addressed in a clinical practice guideline"
     assert reason["evidence"]["citations"] == ["10.1016/j.sleep.2018.11.019"]
 
 
@@ -136,3 +140,22 @@ def test_explanations_never_claim(page_weights: dict[str, float], product: dict[
         assert reason["label"].endswith(".")
         assert 0 < reason["weight"] <= 1.0
         assert reason["evidence"]["grade"] in (None, *GRADE_WORDS)
+
+
+def test_names_read_as_words_in_a_sentence() -> None:
+    assert discussed("Electrolytes") == "Electrolytes are discussed in this article."
+    assert discussed("Trace Minerals") == "Trace minerals are discussed in this article."
+    assert discussed("Magnesium") == "Magnesium is discussed in this article."
+    assert discussed("Vitamin D") == "Vitamin D is discussed in this article."
+    assert discussed("Ferrous Sulfate") == "Ferrous sulfate is discussed in this article."
+    assert in_sentence("Vitamin B12") == "vitamin B12"
+
+
+def test_a_product_line_is_worded_as_a_line_not_as_evidence() -> None:
+    s = space()
+    lines = [t for t in TAGS if t.kind == "product-line"]
+    for tag in lines:
+        label = reason_label(s, {tag.slug: 1.0}, tag.slug, None)
+        if is_line_name(tag):
+            assert label == f"From the {tag.name} line named in this article."
+        assert "evidence" not in label

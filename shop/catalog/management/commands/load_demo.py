@@ -1,10 +1,16 @@
-"""load_demo: taxonomy, catalog and articles from fixtures/; safe to run again."""
+"""load_demo: taxonomy, catalog and articles from fixtures/; safe to run again.
+
+`--with-users` also creates (or resets) one staff user per role, `demo-merchandiser` and `demo-marketing`,
+with a generated password printed once; it refuses to run when DEBUG is off.
+"""
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -12,6 +18,8 @@ from recommender.dirty import refresh_batch
 from recommender.services.taxonomy import taxonomy_load
 from shop.catalog.importing import import_products
 from shop.content.models import Article
+
+ROLES = ("merchandiser", "marketing")
 
 
 def read_article(path: Path) -> tuple[str, str]:
@@ -28,8 +36,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--fixtures", default=str(Path(settings.BASE_DIR) / "fixtures"))
+        parser.add_argument(
+            "--with-users",
+            action="store_true",
+            help="Also create a staff user per role (merchandiser, marketing) with a generated password; "
+            "only with DEBUG on.",
+        )
 
-    def handle(self, *args: Any, fixtures: str, **options: Any) -> None:
+    def handle(self, *args: Any, fixtures: str, with_users: bool = False, **options: Any) -> None:
+        if with_users and not settings.DEBUG:
+            raise CommandError("--with-users is for local demos only: it refuses to run with DEBUG off.")
         root = Path(fixtures)
         with transaction.atomic(), refresh_batch():
             tags, relations = taxonomy_load(data=json.loads((root / "taxonomy.json").read_text(encoding="utf-8")))
@@ -47,3 +63,21 @@ class Command(BaseCommand):
                 f"{len(result.rows)} products, {len(articles)} articles"
             )
         )
+        if with_users:
+            self.create_users()
+
+    def create_users(self) -> None:
+        """One staff user per role, in the role's group; the same generated password for both, printed once."""
+        password = secrets.token_urlsafe(12)
+        for role in ROLES:
+            group = Group.objects.filter(name=role).first()
+            if group is None:
+                raise CommandError(f"The {role!r} group is missing: run `manage.py migrate` first.")
+            user, _ = User.objects.get_or_create(username=f"demo-{role}", defaults={"is_staff": True})
+            user.is_staff = True
+            user.set_password(password)
+            user.save()
+            user.groups.set([group])
+            self.stdout.write(f"user demo-{role} (group {role})")
+        self.stdout.write(f"password for both: {password}")
+        self.stdout.write("Log in at /admin/ with either; run `load_demo --with-users` again for a new password.")
