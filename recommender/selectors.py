@@ -100,7 +100,7 @@ def stored_items(page: ContentPage) -> list[Item]:
 def list_version(slug: str) -> str:
     """The page's current list version, a random token kept in the cache.
 
-    Cached API responses are keyed by it, and `page_store` deletes it on commit, so a refresh makes
+    Cached API responses are keyed by it, and `pages_store` deletes it on commit, so a refresh makes
     every older response unreachable without knowing their keys. Read it before reading the list: a
     response built from data older than the token it is stored under can then never be served.
     """

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from recommender.adapters import get_adapter
@@ -182,11 +182,19 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     PageState.objects.bulk_create([PageState(page_id=pk) for pk in ids], ignore_conflicts=True)
     states = {s.page_id: s for s in PageState.objects.select_for_update().filter(page_id__in=ids).order_by("page_id")}
     now = timezone.now()
+    # The rows as they are: a list whose rows were removed behind the service's back is rewritten too.
+    counts = dict(
+        Recommendation.objects.filter(page_id__in=ids)
+        .values("page_id")
+        .annotate(n=Count("id"))
+        .values_list("page_id", "n")
+    )
     changed = []
     for pk in ids:
         state, digest = states[pk], list_hash(lists[pk], pages[pk])
         state.checked_at = now
-        if state.list_hash == digest and state.computed_at is not None:
+        intact = counts.get(pk, 0) == len(lists[pk])
+        if state.list_hash == digest and state.computed_at is not None and intact:
             continue
         state.generation += 1
         state.computed_at, state.list_hash = now, digest

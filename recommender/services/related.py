@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from recommender.conf import recommender_settings
@@ -171,10 +171,18 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         for s in RelatedState.objects.select_for_update().filter(product_id__in=ids).order_by("product_id")
     }
     now = timezone.now()
+    # The rows as they are: lists whose rows were removed behind the service's back are rewritten too.
+    counts = dict(
+        RelatedProduct.objects.filter(product_id__in=ids)
+        .values("product_id")
+        .annotate(n=Count("id"))
+        .values_list("product_id", "n")
+    )
     changed = []
     for pid in ids:
         state, digest = states[pid], related_hash(lists[pid])
-        if state.list_hash != digest or state.computed_at is None:
+        intact = counts.get(pid, 0) == len(lists[pid].products)
+        if state.list_hash != digest or state.computed_at is None or not intact:
             state.list_hash, state.computed_at = digest, now
             changed.append(state)
     if not changed:
