@@ -1,15 +1,15 @@
 """The read hot path: recommendation lists served as pre-rendered JSON bytes, one cache round trip a hit.
 
-Widgets on busy articles ask for the same few lists over and over. The rendered response of a page, for
-one limit and one origin (scheme + host: the list carries absolute urls), is stored as
-`(list version, bytes, ETag)` under a key that does not change with the version. A read fetches that
-entry and the page's current version (`selectors.list_version`) together, and with django-redis also
-bumps the throttle counter, in one pipelined round trip; the entry is served only when its version is the
-current one. `pages_store` deletes the version on commit when a list changed, so a refresh makes every
-stored response of the page stale at once, and the next miss overwrites the entry (nothing is orphaned).
-The version is read before the list is, so bytes built from a list a concurrent refresh has just replaced carry a version
-nobody will read again. When Redis is away (django-redis `IGNORE_EXCEPTIONS`) every read is a miss and
-is served from the database; the throttle then lets requests through.
+Widgets on busy articles ask for the same few lists over and over. The rendered response of a page, for one
+limit and one origin (scheme + host: the list carries absolute urls), is stored as `(list version, bytes,
+ETag)` under a key that does not change with the version. A read fetches that entry and the page's current
+version (`selectors.list_version`) together, and with django-redis also bumps the throttle counter, in one
+pipelined round trip; the entry is served only when its version is the current one. `pages_store` deletes the
+version on commit when a list changed, so a refresh makes every stored response of the page stale at once, and
+the next miss overwrites the entry (nothing is orphaned). The version is read before the list is, so bytes
+built from a list a concurrent refresh has just replaced carry a version nobody will read again. When Redis is
+away (django-redis `IGNORE_EXCEPTIONS`) every read is a miss and is served from the database; the throttle
+then lets requests through.
 
 By-url reads remember url -> slug in this process only (`LocalSlugs`, 60 s): a remembered slug is
 trusted only together with a current stored response of that page, as before.
