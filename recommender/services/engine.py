@@ -25,7 +25,7 @@ from recommender.scoring.vectors import page_vector, product_matrix, without, wi
 from recommender.services.tagging import nutrient_code_index
 from recommender.services.taxonomy import lexicon_build
 from recommender.text.lexicon import Lexicon
-from recommender.units import amount_words, canonical_unit, convert
+from recommender.units import amount_words, convert
 
 PIN_REASON = "Featured by the store alongside this article."
 
@@ -254,12 +254,12 @@ def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, str]]
             continue
         amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
         if amount is not None and amount > tag.upper_limit:
-            served = amount_words(fact.amount, fact.unit, amount, tag.unit)
-            limit = (
-                amount_words(tag.upper_limit * (tag.iu_per_unit or 0), "IU", tag.upper_limit, tag.unit)
-                if canonical_unit(fact.unit) == "IU" and tag.iu_per_unit
-                else amount_words(tag.upper_limit, tag.unit)
-            )
+            if tag.iu_per_unit:  # vitamins D, A, E: in IU as shoppers know them, and in the limit's unit
+                served = amount_words(amount * tag.iu_per_unit, "IU", amount, tag.unit)
+                limit = amount_words(tag.upper_limit * tag.iu_per_unit, "IU", tag.upper_limit, tag.unit)
+            else:
+                served = amount_words(fact.amount, fact.unit, amount, tag.unit)
+                limit = amount_words(tag.upper_limit, tag.unit)
             cautions.append(
                 {
                     "code": f"dose-{tag.slug}",
