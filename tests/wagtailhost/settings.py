@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "shop.catalog",
+    "shop.content",  # the demo catalog's views read its articles
     "recommender",
     "recommender.contrib.wagtail",
     "tests.wagtailhost.blog",
