@@ -12,10 +12,10 @@ from recommender.conf import recommender_settings
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
 
-    @property  # type: ignore[override]
-    def page_size(self) -> int:
+    @property
+    def page_size(self) -> int:  # type: ignore[override]
         return int(recommender_settings.PAGE_SIZE)
 
-    @property  # type: ignore[override]
-    def max_page_size(self) -> int:
+    @property
+    def max_page_size(self) -> int:  # type: ignore[override]
         return int(recommender_settings.MAX_PAGE_SIZE)

@@ -29,7 +29,7 @@ def taxonomy_load(*, data: dict[str, Any], keep_edits: bool = False) -> tuple[in
     for item in data.get("tags", []):
         tag, _ = _tag_load(item, keep_edits=keep_edits)
         for syn in item.get("synonyms", []):
-            values = {
+            values: dict[str, Any] = {
                 "case_sensitive": bool(syn.get("case_sensitive", False)),
                 "needs_context": bool(syn.get("needs_context", False)),
                 "excludes": bool(syn.get("excludes", False)),
@@ -41,7 +41,7 @@ def taxonomy_load(*, data: dict[str, Any], keep_edits: bool = False) -> tuple[in
             if not keep_edits or not group.members.exists():
                 group.members.set(Tag.objects.filter(slug__in=item["members"]))
     for rel in data.get("relations", []):
-        values = {
+        relation: dict[str, Any] = {
             "polarity": rel.get("polarity", TagRelation.Polarity.SUPPORTS),
             "strength": rel["strength"],
             "grade": rel["grade"],
@@ -49,7 +49,7 @@ def taxonomy_load(*, data: dict[str, Any], keep_edits: bool = False) -> tuple[in
             "summary": rel.get("summary", ""),
         }
         key = {"source": Tag.objects.get(slug=rel["source"]), "target": Tag.objects.get(slug=rel["target"])}
-        _row_load(TagRelation, key, values, keep_edits=keep_edits)
+        _row_load(TagRelation, key, relation, keep_edits=keep_edits)
     return len(data.get("tags", [])), len(data.get("relations", []))
 
 
