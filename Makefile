@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 
-.PHONY: run test bench eval lint worker beat install install-dev clean
+.PHONY: run test bench eval lint docs matrix worker beat install install-dev clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ lint: install-dev
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy recommender shop
 
+# The documentation site (MkDocs, warnings as errors); the settings reference is generated from conf.DEFAULTS.
+docs: install-dev
+	$(PY) docs/tools/settings_reference.py
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+# Django 5.2 x Python 3.11/3.12 and Django 6.0 x Python 3.12/3.13, the unit subset on SQLite (noxfile.py).
+matrix: install-dev
+	$(VENV)/bin/nox
+
 bench: install-dev
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) bench/run.py
@@ -63,4 +72,4 @@ beat: install
 	$(VENV)/bin/celery -A shop beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) site .nox db.sqlite3 .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from recommender.taxonomy import TAXONOMY_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
-TAXONOMY = ROOT / "fixtures" / "taxonomy.json"
+TAXONOMY = TAXONOMY_PATH
 TAG_COUNT = 300
 MAGNESIUM_SHARE = 0.4
 RARE = ("boron", "sulfate")

@@ -29,7 +29,15 @@ class NutrientFact:
 
 
 class ProductAdapter:
-    """Reads products by attribute name; override any method for another host model."""
+    """Reads products by attribute name; override any method for another host model.
+
+    The product identifier the API, placements, events and spreadsheets use ("sku" in their shapes) is the
+    field named by `sku_field`: a host whose products identify by `upc` or `code` sets that, or overrides
+    `sku()` and `get_by_sku()` together (an annotated queryset works too, see the Oscar adapter).
+    """
+
+    #: The unique field (or queryset annotation) that identifies a product to the outside world.
+    sku_field = "sku"
 
     def model(self) -> type[models.Model]:
         """The host's product model class."""
@@ -40,7 +48,12 @@ class ProductAdapter:
         return self.model()._default_manager.all()
 
     def sku(self, product: Any) -> str:
-        return str(product.sku)
+        """The product's identifier as the API shows it."""
+        return str(getattr(product, self.sku_field))
+
+    def get_by_sku(self, sku: str) -> Any | None:
+        """The product with this identifier, or None; every lookup by sku goes through here."""
+        return self.queryset().filter(**{self.sku_field: sku}).first()
 
     def name(self, product: Any) -> str:
         return str(product.name)

@@ -87,6 +87,13 @@ DEFAULTS: dict[str, Any] = {
     "DEBOUNCE_SECONDS": 1.0,
     # Seconds a rendered list stays in the cache (it is also invalidated on refresh).
     "CACHE_TIMEOUT": 60 * 60,
+    # The API's list pages (?page=, ?page_size= up to MAX_PAGE_SIZE); set on the plugin's own views, so a
+    # host needs no DRF DEFAULT_PAGINATION_CLASS.
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 500,
+    # Rates of the plugin's throttles, by scope: "anon" for anonymous recommendation reads, "events" for the
+    # widget's impressions and clicks (None switches one off). Read here, not from DRF's DEFAULT_THROTTLE_RATES.
+    "THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
     # Fetching external articles by URL (recommender/fetch.py): largest body, whole-fetch deadline
     # in seconds, redirects followed, and hosts allowed (empty = any public host; ".example.com"
     # allows subdomains).

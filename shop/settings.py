@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+import recommender.beat
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -126,11 +128,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Longer than the longest task: an unacknowledged task (worker killed) is redelivered after it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900"))}
 CELERY_TASK_DEFAULT_QUEUE = "recommender"
-CELERY_BEAT_SCHEDULE = {
-    "recommender-full-refresh": {"task": "recommender.tasks.refresh_all_pages", "schedule": 60 * 60},
-    # Picks up changes saved while Redis was away (the outbox) and any drain that was lost.
-    "recommender-drain-dirty": {"task": "recommender.tasks.drain_dirty", "schedule": 30},
-}
+CELERY_BEAT_SCHEDULE = {**recommender.beat.schedule()}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -157,12 +155,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "recommender.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "PAGE_SIZE": 50,
-    # Views opt in with throttle_classes: anonymous recommendation reads, and the widget's events.
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
     # How many proxies in front of the app append to X-Forwarded-For; throttles trust that header only that
     # far. 0 (the default) uses REMOTE_ADDR: with no proxy, a client could send any X-Forwarded-For it likes.
     "NUM_PROXIES": int(os.environ.get("DJANGO_NUM_PROXIES", "0")),
@@ -186,6 +180,8 @@ SPECTACULAR_SETTINGS = {
 RECOMMENDER = {
     "PRODUCT_MODEL": "catalog.Product",
     "PRODUCT_ADAPTER": "shop.catalog.adapters.CatalogProductAdapter",
+    # Rates of the plugin's own throttles: anonymous recommendation reads, and the widget's events.
+    "THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
 }
 
 LOGGING = {

@@ -14,5 +14,6 @@ urlpatterns = [
     path("products/", include("shop.catalog.urls")),
     path("basket/", include("shop.basket.urls")),
     path("api/", include("recommender.api.urls")),
+    path("api/", include("recommender.api.docs_urls")),
     path("admin/", admin.site.urls),
 ]

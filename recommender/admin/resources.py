@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from import_export import fields, resources, widgets
 
-from recommender.conf import product_model_label
+from recommender.adapters import get_adapter
 from recommender.dirty import refresh_batch
 from recommender.models import ProductTag, Tag
 
@@ -64,7 +63,8 @@ class RelevanceWidget(widgets.FloatWidget):
 
 
 def product_widget() -> KeyWidget:
-    return KeyWidget(apps.get_model(product_model_label()), "sku", "sku")
+    adapter = get_adapter()
+    return KeyWidget(adapter.model(), adapter.sku_field, "sku")
 
 
 class ProductTagResource(resources.ModelResource):
@@ -95,10 +95,11 @@ class ProductTagResource(resources.ModelResource):
         clean_model_instances = True
 
     def get_export_queryset(self, request: Any = None, **kwargs: Any) -> Any:
-        return ProductTag.objects.select_related("product", "tag").order_by("product__sku", "tag__slug", "source")
+        order = f"product__{get_adapter().sku_field}"
+        return ProductTag.objects.select_related("product", "tag").order_by(order, "tag__slug", "source")
 
     def dehydrate_sku(self, row: ProductTag) -> str:
-        return str(row.product.sku)
+        return get_adapter().sku(row.product)
 
     def dehydrate_tag(self, row: ProductTag) -> str:
         return row.tag.slug

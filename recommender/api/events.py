@@ -40,7 +40,7 @@ class EventSerializer(serializers.Serializer):  # type: ignore[type-arg]
     rank = serializers.IntegerField(min_value=1, max_value=1000, required=False)
 
     def validate_product(self, sku: str) -> Any:
-        product = get_adapter().queryset().filter(sku=sku).first()
+        product = get_adapter().get_by_sku(sku)
         if product is None:
             raise serializers.ValidationError("No product has this sku.")
         return product

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
 from recommender.adapters import get_adapter
+from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PlacementAccess
 from recommender.api.schema import errors
 from recommender.models import ContentPage, Placement, Tag
@@ -26,7 +27,7 @@ class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
         return get_adapter().sku(product)
 
     def to_internal_value(self, data: Any) -> Any:
-        product = get_adapter().queryset().filter(sku=str(data)).first()
+        product = get_adapter().get_by_sku(str(data))
         if product is None:
             raise serializers.ValidationError(f"No product has the sku {data!r}.")
         return product
@@ -68,6 +69,8 @@ class PlacementSerializer(serializers.ModelSerializer[Placement]):
 )
 class PlacementListView(generics.ListCreateAPIView[Placement]):
     """List and create placements."""
+
+    pagination_class = StandardPagination
 
     serializer_class = PlacementSerializer
     permission_classes = [PlacementAccess]

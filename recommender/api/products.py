@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.adapters import get_adapter
+from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import ProductTagsWrite, ProductWrite
 from recommender.api.schema import (
     ProductArticlesSerializer,
@@ -38,7 +39,7 @@ def absolute(request: Request, url: str | None) -> str | None:
 
 
 def product_or_404(sku: str) -> Any:
-    product = get_adapter().queryset().filter(sku=sku).first()
+    product = get_adapter().get_by_sku(sku)
     if product is None:
         raise Http404("No product has this sku.")
     return product
@@ -68,6 +69,8 @@ def with_absolute_urls(request: Request, items: list[dict[str, Any]]) -> list[di
 
 class ProductListView(GenericAPIView):  # type: ignore[type-arg]
     """Products, filterable by approved tag (parents included) and availability."""
+
+    pagination_class = StandardPagination
 
     @extend_schema(
         parameters=[

@@ -1,7 +1,8 @@
 """Throttles for the public endpoints: anonymous list reads and widget events have their own rates.
 
-DRF copies `DEFAULT_THROTTLE_RATES` into a class attribute at import (DRF issue 6030); these read the
-rate on every request instead, so a host or a test that changes the setting is obeyed.
+The rates are the plugin's own, `RECOMMENDER["THROTTLE_RATES"]`, so a host needs no entry in DRF's
+`DEFAULT_THROTTLE_RATES`. DRF copies its rates into a class attribute at import (DRF issue 6030); these
+read the rate on every request instead, so a host or a test that changes the setting is obeyed.
 
 The anonymous read throttle sits on the hottest path there is, so it is a fixed window: one counter per
 client and window, bumped with one INCR (which the list views send in the same Redis round trip as their
@@ -22,22 +23,23 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from recommender.api.caching import Counter, count_hit
+from recommender.conf import DEFAULTS, recommender_settings
 
 
 class LiveRatesMixin(SimpleRateThrottle):
-    """Look the rate up in the current settings."""
+    """Look the rate up in the current `RECOMMENDER["THROTTLE_RATES"]`."""
 
     def get_rate(self) -> str | None:
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        rates: dict[str, Any] = {**DEFAULTS["THROTTLE_RATES"], **(recommender_settings.THROTTLE_RATES or {})}
         try:
-            return rates[str(self.scope)]
+            rate: str | None = rates[str(self.scope)]
         except KeyError as error:
-            raise ImproperlyConfigured(f"No default throttle rate set for {self.scope!r} scope") from error
+            raise ImproperlyConfigured(f'No RECOMMENDER["THROTTLE_RATES"] entry for {self.scope!r}') from error
+        return rate
 
     def get_ident(self, request: Request | HttpRequest) -> str:
         """The client's address hashed with the secret key: the cache never holds it in clear."""

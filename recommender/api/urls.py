@@ -1,12 +1,10 @@
-"""API routes: /api/v1/..., the OpenAPI schema, Swagger UI and ReDoc.
+"""The plugin's API routes: `v1/...` under the namespace `recommender-api`.
 
-The docs pages load their scripts from the host's static files when it installs
-`drf_spectacular_sidecar` and sets `SWAGGER_UI_DIST` / `REDOC_DIST` to "SIDECAR" (the demo store does); the
-split Swagger view serves its start-up script as a file, so a strict Content-Security-Policy can allow it.
+A host includes them under a prefix of its choice (`path("api/", include("recommender.api.urls"))`). The
+project-wide OpenAPI schema, Swagger UI and ReDoc are a separate, optional include: `recommender.api.docs_urls`.
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from recommender.api import events, placements, products, views
 
@@ -28,7 +26,4 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include((v1, "recommender-api"))),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

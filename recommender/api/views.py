@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender.api.caching import Lookup, cached_list, conditional, local_slugs, lookup
+from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PageWrite, PreviewAccess
 from recommender.api.schema import NOT_FOUND, RecommendationListSerializer, errors
 from recommender.api.serializers import PageCreateSerializer, PageSerializer, PreviewSerializer, TagSerializer
@@ -47,6 +48,8 @@ def absolutize(payload: dict[str, Any], request: Request) -> dict[str, Any]:
 class PageListView(generics.ListAPIView[ContentPage]):
     """Content pages with their tags; marketing may POST an external article (url, title, text)."""
 
+    pagination_class = StandardPagination
+
     serializer_class = PageSerializer
     permission_classes = [PageWrite]
 
@@ -72,6 +75,8 @@ class PageListView(generics.ListAPIView[ContentPage]):
 @extend_schema_view(get=extend_schema(responses={200: TagSerializer, 404: NOT_FOUND}))
 class TagListView(generics.ListAPIView[Tag]):
     """The taxonomy: tags with synonyms, parent, relations and evidence."""
+
+    pagination_class = StandardPagination
 
     serializer_class = TagSerializer
     queryset = Tag.objects.select_related("parent").prefetch_related("synonyms", "relations_out__target")

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recommender.taxonomy import TAXONOMY_PATH
 from tests.eval.metrics import Catalog, K, score_page, summarise, target_failures
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +46,7 @@ ARTICLES = HERE / "articles"
 JUDGMENTS = HERE / "judgments.json"
 FROZEN = HERE / "frozen"
 RESULTS = HERE / "results.json"
-TAXONOMY = ROOT / "fixtures" / "taxonomy.json"
+TAXONOMY = TAXONOMY_PATH
 
 DEPTH = 20  # list length asked of each system; the avoid check covers all of it
 

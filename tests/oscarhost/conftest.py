@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ from recommender.dirty import refresh_batch
 from recommender.services.pages import page_upsert
 from recommender.services.refresh import recommendations_refresh
 from recommender.services.taxonomy import taxonomy_load
+from recommender.taxonomy import shipped
 
 RLS_URL = "https://blog.example/restless-legs/"
 
@@ -60,7 +60,7 @@ def make_catalogue() -> dict[str, Any]:
 def shop(db: None, django_capture_on_commit_callbacks: Any) -> dict[str, Any]:
     """Taxonomy, catalogue and the restless-legs article, with every list computed."""
     with refresh_batch():
-        taxonomy_load(data=json.loads((settings.FIXTURES / "taxonomy.json").read_text(encoding="utf-8")))
+        taxonomy_load(data=shipped())
         products = make_catalogue()
         text = (settings.FIXTURES / "articles" / "how-to-treat-restless-leg-syndrome.md").read_text(encoding="utf-8")
         page = page_upsert(url=RLS_URL, title="How To Treat Restless Leg Syndrome", text=text)

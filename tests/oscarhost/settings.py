@@ -120,13 +120,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "recommender.api.pagination.StandardPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"anon": "6000/min", "events": "1200/min"},
 }
 RECOMMENDER = {
+    "THROTTLE_RATES": {"anon": "6000/min", "events": "1200/min"},
     "PRODUCT_MODEL": "catalogue.Product",
     "PRODUCT_ADAPTER": "recommender.contrib.oscar.adapters.OscarProductAdapter",
 }

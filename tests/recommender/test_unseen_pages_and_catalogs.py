@@ -145,8 +145,9 @@ def test_rls_page_naming_only_iron_never_leads_with_iron(demo: None) -> None:
 def untagged_catalog(db: None, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> None:
     """The taxonomy and the demo catalog imported from a feed with an empty tags column."""
     from recommender.services.taxonomy import taxonomy_load
+    from recommender.taxonomy import shipped
 
-    taxonomy_load(data=__import__("json").loads((ROOT / "fixtures" / "taxonomy.json").read_text(encoding="utf-8")))
+    taxonomy_load(data=shipped())
     with open(ROOT / "fixtures" / "catalog.csv", encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
     out = io.StringIO()

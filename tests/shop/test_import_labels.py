@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import io
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recommender.models import ProductTag
 from recommender.services.engine import dose_cautions
 from recommender.services.taxonomy import taxonomy_load
+from recommender.taxonomy import shipped
 from shop.catalog.importing import import_products
 from shop.catalog.models import NutrientAmount, Product
 
@@ -99,8 +98,7 @@ KEPT = {
 
 @pytest.fixture
 def taxonomy(db: None) -> None:
-    path = Path(settings.BASE_DIR) / "fixtures" / "taxonomy.json"
-    taxonomy_load(data=json.loads(path.read_text(encoding="utf-8")))
+    taxonomy_load(data=shipped())
 
 
 def approved(sku: str) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.conf import settings
 from recommender.dirty import refresh_batch
 from recommender.services.taxonomy import taxonomy_load
 from recommender.signals import recommendations_changed
+from recommender.taxonomy import shipped
 from shop.catalog.importing import import_products
 
 RLS_ARTICLE = "how-to-treat-restless-leg-syndrome.md"
@@ -20,7 +20,7 @@ RLS_ARTICLE = "how-to-treat-restless-leg-syndrome.md"
 @pytest.fixture
 def catalog(db: None) -> None:
     with refresh_batch():
-        taxonomy_load(data=json.loads((settings.FIXTURES / "taxonomy.json").read_text(encoding="utf-8")))
+        taxonomy_load(data=shipped())
         with open(settings.FIXTURES / "catalog.csv", encoding="utf-8", newline="") as stream:
             assert not import_products(stream).errors
 

@@ -87,13 +87,10 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "recommender.api.pagination.StandardPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"anon": "6000/min", "events": "1200/min"},
 }
 RECOMMENDER = {
+    "THROTTLE_RATES": {"anon": "6000/min", "events": "1200/min"},
     "PRODUCT_MODEL": "catalog.Product",
     "PRODUCT_ADAPTER": "shop.catalog.adapters.CatalogProductAdapter",
 }

@@ -106,6 +106,6 @@ def test_events_from_an_origin_the_widget_may_not_use_count_nothing(demo: None, 
 
 def test_events_are_throttled(demo: None, api: APIClient, settings) -> None:
     rates = {"events": "2/min", "anon": "9/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "THROTTLE_RATES": rates}
     statuses = [post(api).status_code for _ in range(3)]
     assert statuses == [204, 204, 429]

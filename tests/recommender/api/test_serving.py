@@ -138,10 +138,7 @@ def test_anonymous_reads_are_throttled_hit_or_miss(demo: None, api: APIClient, s
     if backend == "redis":
         settings.CACHES = redis_cache("redis://fake-redis.invalid:6379/0", connection_class=fakeredis.FakeConnection,
                                       server=fakeredis.FakeServer())  # fmt: skip
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "events": "9/min"},
-    }
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "THROTTLE_RATES": {"anon": "3/min", "events": "9/min"}}
     statuses = [api.get(BY_SLUG).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     refused = api.get(BY_SLUG, HTTP_IF_NONE_MATCH='"any"')
@@ -150,16 +147,14 @@ def test_anonymous_reads_are_throttled_hit_or_miss(demo: None, api: APIClient, s
 
 def test_x_forwarded_for_does_not_escape_the_throttle_without_proxies(demo: None, api: APIClient, settings) -> None:
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "events": "9/min"},
-    }
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "THROTTLE_RATES": {"anon": "3/min", "events": "9/min"}}
     statuses = [api.get(BY_SLUG, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
 
 
 def test_behind_one_proxy_the_forwarded_client_is_throttled(demo: None, api: APIClient, settings) -> None:
     rates = {"anon": "2/min", "events": "9/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates, "NUM_PROXIES": 1}
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "THROTTLE_RATES": rates}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     assert [api.get(BY_SLUG, HTTP_X_FORWARDED_FOR="203.0.113.7").status_code for _ in range(3)] == [200, 200, 429]
     assert api.get(BY_SLUG, HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200

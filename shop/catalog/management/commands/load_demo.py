@@ -1,10 +1,10 @@
-"""load_demo: taxonomy, catalog and articles from fixtures/; safe to run again.
+"""load_demo: the taxonomy shipped in the app (as `load_taxonomy` loads it, keeping the store's edits), then the
+catalog and articles from fixtures/; safe to run again.
 
 `--with-users` also creates (or resets) one staff user per role, `demo-merchandiser` and `demo-marketing`,
 with a generated password printed once; it refuses to run when DEBUG is off.
 """
 
-import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from django.db import transaction
 
 from recommender.dirty import refresh_batch
 from recommender.services.taxonomy import taxonomy_load
+from recommender.taxonomy import shipped
 from shop.catalog.importing import import_products
 from shop.content.models import Article
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError("--with-users is for local demos only: it refuses to run with DEBUG off.")
         root = Path(fixtures)
         with transaction.atomic(), refresh_batch():
-            tags, relations = taxonomy_load(data=json.loads((root / "taxonomy.json").read_text(encoding="utf-8")))
+            tags, relations = taxonomy_load(data=shipped(), keep_edits=True)
             with open(root / "catalog.csv", encoding="utf-8", newline="") as stream:
                 result = import_products(stream)
             if result.errors:
