@@ -10,12 +10,15 @@ whole fetch has a deadline and a size cap; an optional host allow-list narrows i
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urljoin, urlsplit
@@ -52,6 +55,8 @@ class FetchedPage:
 
 def address_refusal(ip: IPAddress) -> str | None:
     """Why this address may not be fetched, or None when it is a public address."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
+        return f"{ip} is a 6to4 address (2002::/16), which can reach any IPv4 address through a relay"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     checks = [
@@ -170,13 +175,37 @@ def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise FetchError("The site took too long to answer.")
-        chunk = response.read(64 * 1024)
+        chunk = response.read1(64 * 1024)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
         if size > cap:
             raise FetchError(f"The page is larger than the {cap // 1024} KB limit.")
         chunks.append(chunk)
+
+
+@contextlib.contextmanager
+def _watchdog(conn: http.client.HTTPConnection, deadline: float) -> Iterator[threading.Event]:
+    """Shut the connection's socket down at the deadline, whatever call is blocked on it.
+
+    Socket timeouts bound each read, not the fetch: a server that drips a byte a second never trips
+    them. Shutting the socket down from a timer ends any blocked read (headers, TLS or body) at once.
+    """
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 def _request(url: str, deadline: float) -> tuple[int, str, Message, bytes]:
@@ -187,11 +216,12 @@ def _request(url: str, deadline: float) -> tuple[int, str, Message, bytes]:
     pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     conn = pinned(target.host, target.port, ip, timeout)
     try:
-        conn.request("GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "text/html, text/plain"})
-        response = conn.getresponse()
-        if response.status in REDIRECTS:
-            return response.status, response.getheader("Location") or "", response.headers, b""
-        return response.status, "", response.headers, _read_capped(response, deadline)
+        with _watchdog(conn, deadline) as expired:
+            try:
+                return _exchange(conn, target, deadline)
+            finally:
+                if expired.is_set():
+                    raise FetchError(f"The site took too long to answer (the limit is {_limit()} s in all).")
     except TimeoutError as exc:
         raise FetchError("The site took too long to answer.") from exc
     except ssl.SSLError as exc:
@@ -200,6 +230,18 @@ def _request(url: str, deadline: float) -> tuple[int, str, Message, bytes]:
         raise FetchError(f"The site could not be reached ({exc.__class__.__name__}).") from exc
     finally:
         conn.close()
+
+
+def _exchange(conn: http.client.HTTPConnection, target: _Target, deadline: float) -> tuple[int, str, Message, bytes]:
+    conn.request("GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "text/html, text/plain"})
+    response = conn.getresponse()
+    if response.status in REDIRECTS:
+        return response.status, response.getheader("Location") or "", response.headers, b""
+    return response.status, "", response.headers, _read_capped(response, deadline)
+
+
+def _limit() -> str:
+    return f"{float(recommender_settings.FETCH_TIMEOUT):g}"
 
 
 def fetch_raw(url: str) -> tuple[str, Message, bytes]:

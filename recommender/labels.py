@@ -129,7 +129,18 @@ def label_index(tags: Iterable[TagInfo], synonyms: Iterable[tuple[str, str]]) ->
     return LabelIndex(names=names, tags=by_slug)
 
 
+# "1.000 mg" is 1 mg to a US label and 1000 mg where a point groups thousands; since "1,000" is read as
+# a thousand, a point before exactly three digits (with no leading zero) is refused as ambiguous.
+_AMBIGUOUS_POINT = re.compile(r"^[1-9][0-9]{0,2}\.[0-9]{3}$")
+
+
 def _amount(text: str) -> Decimal:
+    if _AMBIGUOUS_POINT.match(text):
+        whole, _, fraction = text.partition(".")
+        raise LabelError(
+            f"amount {text} is ambiguous (a point may group thousands): write {Decimal(text).normalize():f} "
+            f"or {whole}{fraction} (or {whole},{fraction})"
+        )
     amount = Decimal(text.replace(",", ""))
     if amount >= MAX_AMOUNT:
         raise LabelError(f"amount {text} is too large")

@@ -6,6 +6,8 @@ profile is ever stored.
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +16,7 @@ from django.db.models import Q
 
 from recommender.conf import product_model_label
 from recommender.links import validate_page_url
+from recommender.scoring.rank import MAX_BOOST
 
 UNIT_RANGE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -247,7 +250,9 @@ class Placement(models.Model):
             errors["page"] = "Choose either one page or one tag, not both and not neither."
         if self.action == self.Action.PIN and not self.position:
             errors["position"] = "A pin needs a position (1 is the top of the list)."
-        if self.action == self.Action.BOOST and not (self.factor and self.factor > 0):
+        if self.factor is None or not math.isfinite(self.factor) or not 0 <= self.factor <= MAX_BOOST:
+            errors["factor"] = f"The factor must be a number from 0 to {MAX_BOOST:g}."
+        elif self.action == self.Action.BOOST and not self.factor > 0:
             errors["factor"] = "A boost needs a factor above 0 (1.5 scores the product half again as high)."
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "The end must come after the start."

@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from recommender.health import health_view
 from shop.catalog.views import HomeView
 
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/", include("recommender.api.urls")),
     path("api/", include("recommender.api.docs_urls")),
     path("admin/", admin.site.urls),
+    path("health/", health_view, name="health"),
 ]

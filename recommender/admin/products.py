@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from recommender.conf import recommender_settings
+from recommender.dirty import refresh_batch
 from recommender.models import ArticleLink, ProductTag, Tag
 from recommender.selectors import cautions_for_product, related_articles_for, related_products_for
 from recommender.services import tagging
@@ -190,6 +191,15 @@ class ProductTaggingMixin:
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [*super().get_inlines(request, obj), *self.recommender_inlines]  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Deleting many products announces one refresh for all of them, not one per tag row."""
+        with refresh_batch():
+            super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with refresh_batch():
+            super().delete_model(request, obj)  # type: ignore[misc]
 
     def get_urls(self) -> list[Any]:
         opts = self.model._meta  # type: ignore[attr-defined]

@@ -15,6 +15,20 @@ from recommender.adapters import get_adapter
 from recommender.dirty import refresh_batch
 from recommender.models import ProductTag, Tag
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"); exported text
+# that starts with one gets a leading apostrophe, which the widgets strip again on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def spreadsheet_unescape(value: str) -> str:
+    """Undo `spreadsheet_safe`, so an exported file imports back unchanged."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
 
 class KeyWidget(widgets.ForeignKeyWidget):
     """A foreign key by a natural key, with an error that names the missing value."""
@@ -24,7 +38,7 @@ class KeyWidget(widgets.ForeignKeyWidget):
         self.noun = noun
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
-        value = str(value or "").strip()
+        value = spreadsheet_unescape(str(value or "").strip())
         if not value:
             raise ValueError(f"{self.noun} is required")
         try:
@@ -97,6 +111,10 @@ class ProductTagResource(resources.ModelResource):
     def get_export_queryset(self, request: Any = None, **kwargs: Any) -> Any:
         order = f"product__{get_adapter().sku_field}"
         return ProductTag.objects.select_related("product", "tag").order_by(order, "tag__slug", "source")
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        """Every exported value is spreadsheet-safe, in CSV and XLSX alike."""
+        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
 
     def dehydrate_sku(self, row: ProductTag) -> str:
         return get_adapter().sku(row.product)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,11 +22,21 @@ from rest_framework.views import APIView
 from recommender.adapters import get_adapter
 from recommender.api.schema import errors
 from recommender.api.throttling import EventsThrottle
-from recommender.models import ContentPage
+from recommender.models import ContentPage, Recommendation
 from recommender.services.events import COUNTERS, event_record, is_bot
 
 
-class PlainTextJSONParser(JSONParser):
+class BoundedJSONParser(JSONParser):
+    """JSON whose nesting is too deep for the decoder (`[[[[...`) is a 400, not a RecursionError."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - nested too deeply.") from exc
+
+
+class PlainTextJSONParser(BoundedJSONParser):
     """JSON in a text/plain body, as navigator.sendBeacon sends a string."""
 
     media_type = "text/plain"
@@ -45,11 +56,17 @@ class EventSerializer(serializers.Serializer):  # type: ignore[type-arg]
             raise serializers.ValidationError("No product has this sku.")
         return product
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Only a product on the page's stored list can have been shown or clicked there."""
+        if not Recommendation.objects.filter(page=attrs["page"], product=attrs["product"]).exists():
+            raise serializers.ValidationError({"product": ["This product is not on this page's list."]})
+        return attrs
+
 
 def foreign_origin(request: Request) -> bool:
     """A browser event from an origin the widget is not allowed on (it could not have shown a list there)."""
     origin = request.headers.get("Origin")
-    if not origin or origin == "null" or getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
+    if not origin or getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
         return False
     if urlsplit(origin).netloc == request.get_host() or origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
         return False
@@ -57,19 +74,25 @@ def foreign_origin(request: Request) -> bool:
 
 
 class EventView(APIView):
-    """Count an impression or a click; robots and foreign origins get 204 and count nothing."""
+    """Count an impression or a click; robots and foreign origins get 204 and count nothing.
+
+    `Origin: null` (a sandboxed frame, a file, a data: URL) is refused with a 403: a widget the store placed
+    never runs there. The product must be on the page's stored list.
+    """
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
     throttle_classes = [EventsThrottle]
     throttle_scope = "events"
-    parser_classes = [JSONParser, PlainTextJSONParser]
+    parser_classes = [BoundedJSONParser, PlainTextJSONParser]
 
     @extend_schema(
         request=EventSerializer,
-        responses={204: OpenApiResponse(description="Counted (or ignored)."), **errors(400, 415)},
+        responses={204: OpenApiResponse(description="Counted (or ignored)."), **errors(400, 403, 415)},
     )
     def post(self, request: Request) -> Response:
+        if request.headers.get("Origin") == "null":
+            raise PermissionDenied("Events from an opaque origin (Origin: null) are not counted.")
         if is_bot(request.headers.get("User-Agent", "")) or foreign_origin(request):
             return Response(status=204)
         body = EventSerializer(data=request.data)

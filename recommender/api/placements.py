@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 
 from recommender.adapters import get_adapter
@@ -20,6 +21,7 @@ from recommender.api.schema import errors
 from recommender.models import ContentPage, Placement, Tag
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
     """A host product, written and read as its sku."""
 

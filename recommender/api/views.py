@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.validators import slug_re
@@ -171,6 +172,10 @@ class RecommendationsByUrlView(CachedListView):
         url = request.query_params.get("url", "").strip()
         if not url:
             raise ValidationError({"url": ["This query parameter is required."]})
+        try:
+            urlsplit(url)
+        except ValueError as exc:
+            raise ValidationError({"url": ["This is not a valid URL."]}) from exc
         limit = clamp_limit(request.query_params.get("limit"))
         page = page_by_url(url)
         if page is None or not page.published:

@@ -21,6 +21,8 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(^|\s)[#>*_`~]+|[*_`~]+(?=\s|$|[.,;:!?])", re.MULTILINE)
 _BLOCK_TAGS = re.compile(r"</?(p|div|br|li|h[1-6]|tr|section|article|ul|ol|table)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\f\v]+")
+_TAG_LIKE = re.compile(r"<(?=[a-zA-Z/!?])")
+_PASSES = 4
 
 
 def normalise(text: str) -> str:
@@ -32,11 +34,24 @@ def normalise(text: str) -> str:
     return text
 
 
-def html_to_text(markup: str) -> str:
-    """Strip every tag (script and style with their content), keeping block breaks as newlines."""
+def _strip_once(markup: str) -> str:
     with_breaks = _BLOCK_TAGS.sub("\n", markup)
-    stripped = nh3.clean(with_breaks, tags=set(), clean_content_tags={"script", "style"})
-    return html.unescape(stripped)
+    return html.unescape(nh3.clean(with_breaks, tags=set(), clean_content_tags={"script", "style"}))
+
+
+def html_to_text(markup: str) -> str:
+    """Strip every tag (script and style with their content), keeping block breaks as newlines.
+
+    Decoding entities can bring markup back (`&lt;script&gt;` becomes `<script>`), so the text is stripped
+    again while it looks like markup; what still does after a few passes loses its `<`. Stored text is
+    therefore never markup, however many times it was encoded.
+    """
+    text = markup
+    for _ in range(_PASSES):
+        text = _strip_once(text)
+        if not _TAG_LIKE.search(text):
+            return text
+    return _TAG_LIKE.sub("", text)
 
 
 def markdown_to_text(markdown: str) -> str:

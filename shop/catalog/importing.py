@@ -17,6 +17,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -107,6 +108,24 @@ def _price(value: str) -> Decimal | None:
     return price
 
 
+def _max_length(model: type[Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return int(field.max_length or 0)
+
+
+def _check_lengths(get: dict[str, str]) -> None:
+    """A value longer than its column is a bad row here, not a database error at write time.
+
+    Supplement facts need no check: `recommender.labels` keeps labels, forms and codes within their columns.
+    """
+    columns = {name: (Product, name) for name in ("sku", "name", "url", "image_url", "serving_size")}
+    for column, (model, name) in {**columns, "brand": (Brand, "name")}.items():
+        limit = _max_length(model, name)
+        if len(get[column]) > limit:
+            raise RowError(f"{column} is {len(get[column])} characters long; the limit is {limit}")
+
+
 def parse_row(line: int, raw: dict[str, str], known_tags: set[str], index: LabelIndex) -> ProductRow:
     """A validated row, or RowError saying what is wrong."""
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
@@ -130,6 +149,7 @@ def parse_row(line: int, raw: dict[str, str], known_tags: set[str], index: Label
         facts = parse_facts(get["nutrients"], index)
     except LabelError as exc:
         raise RowError(f"nutrient {exc}") from None
+    _check_lengths(get)
     return ProductRow(
         line, get["sku"], get["name"], get["brand"], get["description"], price, currency, in_stock,
         get["url"], get["image_url"], get["serving_size"], facts.facts, parse_tags(get["tags"], known_tags),
@@ -191,20 +211,27 @@ def read_rows(stream: IO[str]) -> ImportResult:
 
 
 def _brands(rows: Sequence[ProductRow]) -> dict[str, Brand]:
-    """Brands by name, creating the missing ones in one query."""
+    """Brands by the names rows give, creating the missing ones in one query.
+
+    Names match without regard to case ("TRACE MINERALS" is the existing "Trace Minerals"); a new brand takes
+    the first spelling the file uses.
+    """
     names = {row.brand for row in rows if row.brand}
-    brands = {b.name: b for b in Brand.objects.filter(name__in=names)}
+    known = {b.name.casefold(): b for b in Brand.objects.all()}  # a store has hundreds of brands, not millions
     taken = set(Brand.objects.values_list("slug", flat=True))
-    new = []
-    for name in sorted(names - set(brands)):
+    new: dict[str, Brand] = {}
+    for name in [row.brand for row in rows if row.brand]:
+        key = name.casefold()
+        if key in known or key in new:
+            continue
         slug = base = slugify(name)[:130] or "brand"
         n = 2
         while slug in taken:
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
-        new.append(Brand(name=name, slug=slug))
-    brands.update({b.name: b for b in Brand.objects.bulk_create(new)})
-    return brands
+        new[key] = Brand(name=name, slug=slug)
+    known.update({b.name.casefold(): b for b in Brand.objects.bulk_create(new.values())})
+    return {name: known[name.casefold()] for name in names}
 
 
 def _slugs(rows: Sequence[ProductRow], taken_in_import: set[str]) -> dict[str, str]:

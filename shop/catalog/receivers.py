@@ -9,8 +9,16 @@ from recommender.services.tagging import product_facts_tags_sync, product_name_t
 from shop.catalog.models import NutrientAmount, Product
 
 
+def deleting_products(origin: Any) -> bool:
+    """Whether a delete started from products (their facts go with them; nothing to re-derive)."""
+    model = getattr(origin, "model", None) or type(origin)
+    return isinstance(model, type) and issubclass(model, Product)
+
+
 @receiver([post_save, post_delete], sender=NutrientAmount)
-def nutrient_changed(sender: Any, instance: NutrientAmount, **kwargs: Any) -> None:
+def nutrient_changed(sender: Any, instance: NutrientAmount, origin: Any = None, **kwargs: Any) -> None:
+    if deleting_products(origin):
+        return
     product = Product.objects.filter(pk=instance.product_id).first()
     if product is not None:
         product_facts_tags_sync(product=product)

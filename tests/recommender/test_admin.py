@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from csv import reader as csv_reader
 from typing import Any
 
 import pytest
@@ -275,6 +276,25 @@ def test_export_csv_and_xlsx(merch: Client, mkt: Client) -> None:
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [c.value for c in sheet[1]] == ["sku", "tag", "source", "relevance", "status"]
     assert refused(export(mkt, "0"))
+
+
+FORMULAE = ['=HYPERLINK("http://evil.example","x")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)"]
+
+
+def test_export_neutralises_formula_injection(merch: Client) -> None:
+    """Regression (issue 15): a sku such as `=HYPERLINK(...)` was a live formula in XLSX and raw in CSV."""
+    tagged = Product.objects.filter(pk__in=ProductTag.objects.values("product")).order_by("pk")
+    product_ids = list(tagged.values_list("pk", flat=True)[: len(FORMULAE)])
+    for pk, sku in zip(product_ids, FORMULAE, strict=True):
+        Product.objects.filter(pk=pk).update(sku=sku)
+    rows = list(csv_reader(io.StringIO(export(merch, "0").content.decode())))[1:]
+    assert not any(value[:1] in "=+-@" for row in rows for value in row if value), rows
+    assert f"'{FORMULAE[0]}" in {row[0] for row in rows}
+    sheet = load_workbook(io.BytesIO(export(merch, "1").content)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert not any(isinstance(c.value, str) and c.value[:1] in "=+-@" for c in cells)
+    assert "'@SUM(1)" in {c.value for c in cells}
 
 
 # Pages ---------------------------------------------------------------------------------------------

@@ -36,6 +36,20 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def drip(self, *, headers_too: bool) -> None:
+        """A byte every 0.1 s for 10 s: no single read ever times out (issue 15's 40 s fetch)."""
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"X-Pad: 1\r\n" * 50
+        body = b"<p>" + b"x" * 100
+        stream = head + b"\r\n" + body if headers_too else head + b"\r\n"
+        with contextlib.suppress(OSError):
+            if not headers_too:
+                self.wfile.write(stream)
+                stream = body
+            for byte in stream:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
+
     def do_GET(self) -> None:
         port = self.server.server_address[1]
         html = {"Content-Type": "text/html; charset=utf-8"}
@@ -50,6 +64,9 @@ class Handler(BaseHTTPRequestHandler):
             "/to-loopback": lambda: self._send(302, headers={"Location": f"http://127.0.0.1:{port}/article"}),
             "/missing": lambda: self._send(404, b"no"),
         }
+        if self.path in ("/drip", "/drip-headers"):
+            self.drip(headers_too=self.path == "/drip-headers")
+            return
         if self.path == "/slow":
             time.sleep(1.5)
             with contextlib.suppress(OSError):  # the client has given up by now
@@ -131,6 +148,8 @@ def test_refuses_other_schemes(url: str) -> None:
         ("http://0.0.0.0/", "unspecified"),
         ("http://224.0.0.1/", "multicast"),
         ("http://100.64.0.1/", "not a public"),
+        ("http://[2002:7f00:1::]/", "6to4"),
+        ("http://[2002:808:808::1]/", "6to4"),
     ],
 )
 def test_refuses_internal_addresses(url: str, why: str, no_dns: None) -> None:
@@ -233,6 +252,19 @@ def test_timeout(server: str, allow_hops: Callable[[int], list[str]], settings: 
     with pytest.raises(FetchError, match="took too long"):
         fetch_article(f"{server}/slow")
     assert time.monotonic() - started < 1.4
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_dripping_server_cannot_hold_the_fetch_past_the_timeout(
+    path: str, server: str, allow_hops: Callable[[int], list[str]], settings: Any
+) -> None:
+    """Regression (issue 15): the timeout was per read, so a byte every 0.1 s held the fetch for 10 s and more."""
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "FETCH_TIMEOUT": 1}
+    allow_hops(1)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took too long"):
+        fetch_article(f"{server}{path}")
+    assert time.monotonic() - started < 2.0
 
 
 def test_errors_and_non_pages(server: str, allow_hops: Callable[[int], list[str]]) -> None:

@@ -37,3 +37,13 @@ def test_missing_file_imports_nothing(db: None, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_pages", str(good), str(tmp_path / "missing.md"))
     assert not ContentPage.objects.exists()
+
+
+def test_a_slug_taken_at_another_url_is_a_clear_error(db: None, tmp_path: Path) -> None:
+    """Regression (issue 15): the unique slug raised an IntegrityError traceback."""
+    (tmp_path / "zinc-basics.md").write_text("# Zinc basics\n\nZinc text.", encoding="utf-8")
+    call_command("import_pages", str(tmp_path), base_url="https://one.example/posts", verbosity=0)
+    (tmp_path / "other.md").write_text("# Other\n\nMore text.", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"slug 'zinc-basics' is already used by the page at 'https://one\.example"):
+        call_command("import_pages", str(tmp_path), base_url="https://two.example/posts", verbosity=0)
+    assert ContentPage.objects.count() == 1

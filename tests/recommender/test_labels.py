@@ -96,11 +96,21 @@ def test_percent_dv_is_read_beside_an_amount(index: LabelIndex) -> None:
         ("Magnesium=", "no amount"),
         ("=5 mg", "no nutrient name"),
         ("Magnesium=123456789 mg", "too large"),
+        ("Magnesium=1.000 mg", r"ambiguous .*write 1 or 1000"),  # issue 15: was read as 1 mg
+        ("Zinc=2.500 mg", "ambiguous"),
+        ("Biotin=12.345 mcg", "ambiguous"),
     ],
 )
 def test_malformed_items(cell: str, words: str, index: LabelIndex) -> None:
     with pytest.raises(LabelError, match=words):
         parse_facts(cell, index)
+
+
+@pytest.mark.parametrize(
+    ("cell", "amount"), [("Folate=0.125 mg", "0.125"), ("Zinc=1,000 mcg", "1000"), ("Zinc=1.5 mg", "1.5")]
+)
+def test_unambiguous_amounts_are_read(cell: str, amount: str, index: LabelIndex) -> None:
+    assert parse_item(cell).amount == Decimal(amount)
 
 
 def test_name_key_ignores_case_hyphens_and_marks() -> None:

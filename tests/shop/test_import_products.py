@@ -246,3 +246,37 @@ def test_missing_required_column_is_an_error(db: None, tmp_path: Path) -> None:
 def test_unreadable_file_is_a_command_error(db: None, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_products", str(tmp_path / "missing.csv"), stderr=io.StringIO())
+
+
+# Regressions for issue 15 ------------------------------------------------------------------------------
+
+
+def test_a_brand_differing_only_in_case_reuses_the_existing_brand(taxonomy: None, tmp_path: Path) -> None:
+    run(write(tmp_path, GOOD))
+    text = f"{HEADER}\nTM-2,Ionic Zinc,TRACE MINERALS,,,,,,,,,\nTM-3,Ionic Iron,trace minerals,,,,,,,,,"
+    run(write(tmp_path, text, "second.csv"))
+    assert list(Brand.objects.values_list("name", flat=True)) == ["Acme", "Trace Minerals"]
+    assert {p.brand.name for p in Product.objects.filter(sku__in=["TM-2", "TM-3"])} == {"Trace Minerals"}
+
+
+def test_case_variants_of_a_new_brand_in_one_file_make_one_brand(taxonomy: None, tmp_path: Path) -> None:
+    run(write(tmp_path, f"{HEADER}\nN-1,One,Nova Labs,,,,,,,,,\nN-2,Two,NOVA LABS,,,,,,,,,"))
+    assert list(Brand.objects.values_list("name", flat=True)) == ["Nova Labs"]
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        (f"L-1,{'N' * 201},,,,,,,,,,", "name is 201 characters long; the limit is 200"),
+        (f"{'S' * 65},Fine,,,,,,,,,,", "sku is 65 characters long; the limit is 64"),
+        (f"L-2,Fine,{'B' * 121},,,,,,,,,", "brand is 121 characters long; the limit is 120"),
+        (f"L-3,Fine,,,,,,,,{'s' * 101},,", "serving_size is 101 characters long"),
+    ],
+)
+def test_too_long_values_are_bad_rows_and_nothing_is_written(
+    taxonomy: None, tmp_path: Path, row: str, words: str
+) -> None:
+    """Regression (issue 15): lengths were never checked, so PostgreSQL would raise at write time."""
+    err = run_failing(write(tmp_path, f"{HEADER}\nOK-1,Good,,,,,,,,,,\n{row}"))
+    assert "line 3" in err and words in err
+    assert not Product.objects.exists()

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 title, body = title_and_body(path, text)
                 slug = slugify(path.stem)[:200] or slugify(title)[:200]
                 url = f"{base_url.rstrip('/')}/{slug}/"
+                self.refuse_taken_slug(path, slug, url)
                 try:
                     pages.append(page_upsert(url=url, slug=slug, title=title, text=body, source=source))
                 except ValidationError as exc:
@@ -60,6 +61,15 @@ class Command(BaseCommand):
         for page in pages:
             self.stdout.write(f"{page.slug}: {page.title}")
         self.stdout.write(self.style.SUCCESS(f"imported {len(pages)} page(s); their lists refresh after commit."))
+
+    def refuse_taken_slug(self, path: Path, slug: str, url: str) -> None:
+        """A slug names one page: another page's slug is an error to fix, not a traceback."""
+        other = ContentPage.objects.filter(slug=slug).exclude(url=url).first()
+        if other is not None:
+            raise CommandError(
+                f"{path}: the slug {slug!r} is already used by the page at {other.url!r}; rename the file "
+                "or use the --base-url of that page. Nothing was imported."
+            )
 
     def collect(self, paths: list[str]) -> list[Path]:
         files: list[Path] = []

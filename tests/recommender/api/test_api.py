@@ -142,3 +142,11 @@ def test_schema_and_unknown_page(db: None, client: Client) -> None:
     assert client.get(LIST_URL).status_code == 404
     body = get(client, "/api/v1/pages/")
     assert (body["count"], body["results"]) == (0, [])
+
+
+def test_a_malformed_url_is_a_400_not_a_500(demo: None, client: Client) -> None:
+    """Regression (issue 15): `?url=http://[::1` raised ValueError in urlsplit and answered 500."""
+    for bad in ["http://[::1", "http://[::1/x", "https://[not-an-ip]/"]:
+        response = client.get("/api/v1/recommendations/", {"url": bad})
+        assert response.status_code == 400
+        assert "not a valid URL" in response.json()["url"][0]

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from recommender.models import DailyStat
+from recommender.adapters import get_adapter
+from recommender.models import DailyStat, Recommendation
 
 RLS = "how-to-treat-restless-leg-syndrome"
 DROPS = "TM-CTD-8OZ"
@@ -109,3 +110,32 @@ def test_events_are_throttled(demo: None, api: APIClient, settings) -> None:
     settings.RECOMMENDER = {**settings.RECOMMENDER, "THROTTLE_RATES": rates}
     statuses = [post(api).status_code for _ in range(3)]
     assert statuses == [204, 204, 429]
+
+
+# Regressions for issue 15 ------------------------------------------------------------------------------
+
+
+def test_a_product_not_on_the_pages_list_is_refused(demo: None, api: APIClient) -> None:
+    on_list = set(Recommendation.objects.filter(page__slug=RLS).values_list("product__sku", flat=True))
+    elsewhere = get_adapter().queryset().exclude(sku__in=on_list).values_list("sku", flat=True).first()
+    assert elsewhere
+    response = post(api, product=elsewhere, type="click")
+    assert response.status_code == 400
+    assert "not on this page's list" in " ".join(response.json()["product"])
+    assert not DailyStat.objects.exists()
+
+
+def test_events_from_origin_null_are_refused(demo: None, api: APIClient) -> None:
+    event = {"type": "click", "page": RLS, "product": DROPS}
+    response = api.post("/api/v1/events/", event, format="json", HTTP_ORIGIN="null")
+    assert response.status_code == 403
+    assert "Origin: null" in response.json()["detail"]
+    assert counts() == (0, 0)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_deeply_nested_json_is_a_400(demo: None, api: APIClient, content_type: str) -> None:
+    response = api.generic("POST", "/api/v1/events/", "[" * 100_000, content_type=content_type)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+    assert not DailyStat.objects.exists()

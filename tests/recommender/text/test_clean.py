@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+import pytest
 
 from recommender.text.clean import html_to_text, markdown_to_text, normalise, plain_text
 
@@ -74,3 +77,24 @@ def test_normalise_is_idempotent() -> None:
         once = normalise(sample)
         assert normalise(once) == once
         assert unicodedata.is_normalized("NFKC", once)
+
+
+ENCODED = [
+    "<p>Zinc &lt;script&gt;alert(1)&lt;/script&gt; helps.</p>",
+    "<p>Zinc &amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; helps.</p>",
+    "<p>Zinc &#60;img src=x onerror=alert(1)&#62; helps.</p>",
+    "<div>&lt;svg/onload=alert(1)&gt; Zinc</div>",
+    "<p>" + "&amp;" * 8 + "lt;script&gt;x</p>",
+]
+
+
+@pytest.mark.parametrize("markup", ENCODED)
+def test_decoded_entities_never_bring_markup_back(markup: str) -> None:
+    """Regression (issue 15): entities were decoded after stripping, so `&lt;script&gt;` was stored as `<script>`."""
+    text = plain_text(markup)
+    assert not re.search(r"<[a-zA-Z/!?]", text), text
+    assert "<script" not in text.lower()
+
+
+def test_a_less_than_sign_in_prose_is_kept() -> None:
+    assert plain_text("<p>Take 5 &lt; 10 mg &amp; rest.</p>") == "Take 5 < 10 mg & rest."
