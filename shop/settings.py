@@ -124,6 +124,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Bounds on each worker process: replaced after this many tasks, or once its resident memory passes this many KiB
+# (checked after each task), so a slow leak can never grow without limit.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_MAX_TASKS_PER_CHILD", "200"))
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_MAX_MEMORY_PER_CHILD_KB", "600000"))
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Longer than the longest task: an unacknowledged task (worker killed) is redelivered after it.
@@ -185,11 +189,19 @@ RECOMMENDER = {
     "THROTTLE_RATES": {"anon": "600/min", "events": "120/min"},
 }
 
+# DJANGO_LOG_FORMAT=json writes one JSON object per line with the fields services attach (recommender.logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "recommender.logs.JsonFormatter"},
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": os.environ.get("DJANGO_LOG_FORMAT", "plain")},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "loggers": {"recommender": {"level": os.environ.get("RECOMMENDER_LOG_LEVEL", "INFO")}},
 }
 
 # Security headers, in every mode (so the demo is tried under the policy production sends). No inline script

@@ -335,6 +335,11 @@ def recommendations_refresh(
     logger.info(
         "refreshed %d pages (%d written) and %d product lists (%d written) in %.2f s",
         summary.pages, summary.written, summary.products, summary.products_written, summary.timings["total_s"],
+        extra={
+            "event": "recommendations_refreshed", "full": full, "pages": summary.pages,
+            "pages_written": summary.written, "products": summary.products,
+            "products_written": summary.products_written, **summary.timings,
+        },
     )  # fmt: skip
     return summary
 

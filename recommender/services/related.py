@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -69,11 +69,37 @@ def line_factors(engine: Engine, pages: PageMatrix, row: int) -> np.ndarray:
 
 
 @dataclass
+class RelatedItem:
+    """One computed related product (plain data: rows are built only for lists that changed)."""
+
+    related_id: int
+    rank: int
+    score: float
+    reasons: list[dict[str, Any]]
+    cautions: list[dict[str, str]]
+
+
+@dataclass
+class ArticleItem:
+    """One computed related article."""
+
+    page: ContentPage
+    score: float
+    reasons: list[dict[str, Any]]
+    rank: int = 0
+    link_params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def page_id(self) -> int:
+        return int(self.page.pk)
+
+
+@dataclass
 class RelatedLists:
     """One product's two lists, computed."""
 
-    products: list[RelatedProduct]
-    articles: list[RelatedArticle]
+    products: list[RelatedItem]
+    articles: list[ArticleItem]
 
 
 def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
@@ -99,7 +125,7 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
         scores[row] = -1.0
         found = top_rows(scores, engine.ids, min_score=min_score, limit=limit)
         related = [
-            RelatedProduct(
+            RelatedItem(
                 related_id=int(engine.ids[i]),
                 rank=rank,
                 score=round(score, 4),
@@ -123,16 +149,16 @@ def related_articles(
     product_id: int,
     links: list[ArticleLink],
     limit: int,
-) -> list[RelatedArticle]:
+) -> list[ArticleItem]:
     """Published pages that discuss what the product holds; linked pages pinned at their positions."""
     linked = {link.page_id for link in links}
-    items: list[RelatedArticle] = []
+    items: list[ArticleItem] = []
     if row is not None and scored is not None:
         scores, page_ids = scored
         allowed = np.where(np.isin(page_ids, list(linked)), -1.0, scores)
         for i, score in top_rows(allowed, page_ids, min_score=recommender_settings.MIN_SCORE, limit=limit):
             reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)
-            items.append(RelatedArticle(page=pages.pages[i], score=round(score, 4), reasons=reasons))
+            items.append(ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=reasons))
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
             "tag": None,
@@ -140,7 +166,7 @@ def related_articles(
             "weight": 1.0,
             "evidence": {"grade": None, "citations": []},
         }
-        pinned = RelatedArticle(page=link.page, score=0.0, reasons=[reason])
+        pinned = ArticleItem(page=link.page, score=0.0, reasons=[reason])
         pinned.link_params = {"utm_campaign": link.campaign} if link.campaign else {}
         items.insert(min(link.position - 1, len(items)), pinned)
     for rank, item in enumerate(items[:limit], start=1):
@@ -195,14 +221,22 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         before[product_id].append(related_id)
     old.delete()
     RelatedArticle.objects.filter(product_id__in=changed_ids).delete()
-    products, articles = [], []
-    for pid in changed_ids:
-        for item in lists[pid].products:
-            item.product_id, item.computed_at = pid, now
-            products.append(item)
-        for article in lists[pid].articles:
-            article.product_id, article.computed_at = pid, now
-            articles.append(article)
+    products = [
+        RelatedProduct(
+            product_id=pid, related_id=i.related_id, rank=i.rank, score=i.score, reasons=i.reasons,
+            cautions=i.cautions, computed_at=now,
+        )
+        for pid in changed_ids
+        for i in lists[pid].products
+    ]  # fmt: skip
+    articles = [
+        RelatedArticle(
+            product_id=pid, page_id=a.page_id, rank=a.rank, score=a.score, reasons=a.reasons,
+            link_params=a.link_params, computed_at=now,
+        )
+        for pid in changed_ids
+        for a in lists[pid].articles
+    ]  # fmt: skip
     RelatedProduct.objects.bulk_create(products, batch_size=2000)
     RelatedArticle.objects.bulk_create(articles, batch_size=2000)
     for pid in changed_ids:
