@@ -72,9 +72,12 @@ def origin(url: str) -> str:
 
 
 @pytest.fixture
-def store(live_server: Any) -> str:
-    call_command("load_demo", verbosity=0)
-    call_command("refresh_recommendations", verbosity=0)
+def store(live_server: Any, db_turns: threading.Lock) -> str:
+    """The demo on the live server; its requests take turns on the shared in-memory SQLite connection
+    (the store's own pages now send their impressions too, several at once)."""
+    with db_turns:
+        call_command("load_demo", verbosity=0)
+        call_command("refresh_recommendations", verbosity=0)
     return str(live_server.url)
 
 
