@@ -7,6 +7,7 @@ does for a disease.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -36,8 +37,11 @@ def best_relation(
     return max(candidates, key=lambda r: (page_weights[r.source] * r.strength, r.source), default=None)
 
 
+@lru_cache(maxsize=4096)
 def in_sentence(name: str) -> str:
-    """A tag name inside a sentence: "Trace Minerals" -> "trace minerals", "Vitamin D" -> "vitamin D"."""
+    """A tag name inside a sentence: "Trace Minerals" -> "trace minerals", "Vitamin D" -> "vitamin D".
+
+    Cached: a refresh words the same few hundred tag names hundreds of thousands of times."""
     return " ".join(w if len(w) == 1 or any(c.isdigit() for c in w) else w.lower() for w in name.split(" "))
 
 

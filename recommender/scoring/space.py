@@ -49,6 +49,7 @@ class TagSpace:
     relations: list[Relation]
     expansion: NDArray[np.float32]
     index: dict[str, int] = field(default_factory=dict)
+    _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {t.slug: i for i, t in enumerate(self.tags)}
@@ -83,14 +84,16 @@ class TagSpace:
         return polarities == {AVOID}
 
     def ancestors(self, slug: str) -> list[str]:
-        """The tag and its parents, nearest first."""
-        chain, seen = [], set()
-        current: str | None = slug
-        while current and current in self.index and current not in seen:
-            seen.add(current)
-            chain.append(current)
-            current = self.info(current).parent
-        return chain
+        """The tag and its parents, nearest first (remembered: the taxonomy of a snapshot does not change)."""
+        chain = self._chains.get(slug)
+        if chain is None:
+            found: list[str] = []
+            current: str | None = slug
+            while current and current in self.index and current not in found:
+                found.append(current)
+                current = self.info(current).parent
+            chain = self._chains[slug] = tuple(found)
+        return list(chain)
 
 
 def build_space(
