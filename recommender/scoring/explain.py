@@ -92,14 +92,27 @@ def top_contributors(
     space: TagSpace, a: NDArray[np.float32], b: NDArray[np.float32], *, top: int = 3
 ) -> list[tuple[str, float]]:
     """Tags that carry the similarity of two vectors, with their share; one tag per family."""
-    contributions = a * b
-    positive = np.flatnonzero(contributions > 0)  # a handful of tags: sort only those
-    total = float(contributions[positive].sum())
-    if total <= 0:
-        return []
+    return top_contributors_many(space, a, b[np.newaxis, :], top=top)[0]
+
+
+def top_contributors_many(
+    space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], *, top: int = 3
+) -> list[list[tuple[str, float]]]:
+    """`top_contributors` of `a` with each row, sorted in one numpy call for the whole block."""
+    contributions = rows * a
+    totals = np.where(contributions > 0, contributions, 0.0).sum(axis=1)
+    order = np.argsort(-contributions, axis=1, kind="stable")
+    return [_contributors(space, contributions[i], order[i], float(totals[i]), top) for i in range(len(rows))]
+
+
+def _contributors(
+    space: TagSpace, contributions: NDArray[np.float32], order: NDArray[np.intp], total: float, top: int
+) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
+    if total <= 0:
+        return found
     covered: set[str] = set()
-    for i in positive[np.argsort(-contributions[positive], kind="stable")].tolist():
+    for i in order.tolist():
         share = float(contributions[i]) / total
         if share < 0.05 or len(found) >= top:
             break
@@ -162,7 +175,17 @@ def simple_reasons(
     space: TagSpace, a: NDArray[np.float32], b: NDArray[np.float32], label: Any, *, top: int = 2
 ) -> list[dict[str, Any]]:
     """Reasons without evidence grades, for product-to-product and product-to-article lists."""
+    return simple_reasons_many(space, a, b[np.newaxis, :], label, top=top)[0]
+
+
+def simple_reasons_many(
+    space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], label: Any, *, top: int = 2
+) -> list[list[dict[str, Any]]]:
+    """`simple_reasons` of `a` with each row of a block (one list's items at once)."""
     return [
-        {"tag": slug, "label": label(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
-        for slug, share in top_contributors(space, a, b, top=top)
+        [
+            {"tag": slug, "label": label(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
+            for slug, share in found
+        ]
+        for found in top_contributors_many(space, a, rows, top=top)
     ]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
-from recommender.scoring.explain import discusses_label, shared_label, simple_reasons
+from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_many
 from recommender.scoring.related import top_rows
 from recommender.scoring.vectors import page_vector
 from recommender.services.engine import Engine
@@ -124,15 +124,18 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
         scores = np.where(engine.available, product_scores[block_row[row]], -1.0)
         scores[row] = -1.0
         found = top_rows(scores, engine.ids, min_score=min_score, limit=limit)
+        reasons = simple_reasons_many(
+            engine.space, engine.products[row], engine.products[[i for i, _ in found]], shared_label
+        )
         related = [
             RelatedItem(
                 related_id=int(engine.ids[i]),
                 rank=rank,
                 score=round(score, 4),
-                reasons=simple_reasons(engine.space, engine.products[row], engine.products[i], shared_label),
+                reasons=why,
                 cautions=engine.cautions.get(int(engine.ids[i]), []),
             )
-            for rank, (i, score) in enumerate(found, start=1)
+            for rank, ((i, score), why) in enumerate(zip(found, reasons, strict=True), start=1)
         ]
         article_scores = page_scores[block_row[row]] * line_factors(engine, pages, row)
         lists[pid] = RelatedLists(
@@ -156,9 +159,12 @@ def related_articles(
     if row is not None and scored is not None:
         scores, page_ids = scored
         allowed = np.where(np.isin(page_ids, list(linked)), -1.0, scores)
-        for i, score in top_rows(allowed, page_ids, min_score=recommender_settings.MIN_SCORE, limit=limit):
-            reasons = simple_reasons(engine.space, pages.matrix[i], engine.products[row], discusses_label)
-            items.append(ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=reasons))
+        found = top_rows(allowed, page_ids, min_score=recommender_settings.MIN_SCORE, limit=limit)
+        reasons = simple_reasons_many(
+            engine.space, engine.products[row], pages.matrix[[i for i, _ in found]], discusses_label
+        )
+        for (i, score), why in zip(found, reasons, strict=True):
+            items.append(ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why))
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
             "tag": None,
