@@ -101,6 +101,8 @@ DEFAULTS: dict[str, Any] = {
     "FETCH_TIMEOUT": 5.0,
     "FETCH_MAX_REDIRECTS": 3,
     "FETCH_ALLOWED_HOSTS": [],
+    # `/metrics/` answers staff users, and a scraper sending `Authorization: Bearer <token>` when set.
+    "METRICS_TOKEN": "",
 }
 
 

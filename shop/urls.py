@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from recommender.health import health_view
+from recommender.metrics import metrics_view
 from shop.catalog.views import HomeView
 
 urlpatterns = [
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/", include("recommender.api.docs_urls")),
     path("admin/", admin.site.urls),
     path("health/", health_view, name="health"),
+    path("metrics/", metrics_view, name="metrics"),
 ]

@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 
+from recommender import metrics
 from recommender.cachekeys import version_key
 from recommender.conf import recommender_settings
 from recommender.selectors import list_version
@@ -164,6 +165,7 @@ def cached_list(
     if found is None or found.key != response_key(origin(request), slug, limit):
         found, _ = lookup(request, slug, limit)
     hit = found.fresh()
+    metrics.list_cache(hit=hit is not None)
     if hit is not None:
         return conditional(request, *hit)
     version = found.version or list_version(slug)

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recommender import metrics
 from recommender.api.caching import Lookup, cached_list, conditional, local_slugs, lookup
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PageWrite, PreviewAccess
@@ -125,6 +126,7 @@ class CachedListView(APIView):
                 self.throttle_count = count or 0  # no count: Redis is away, and the request is let through
             hit = self.found.fresh()
             if hit is not None and (self.throttle_count is None or throttle.allows(self.throttle_count)):
+                metrics.list_cache(hit=True)
                 return conditional(request, *hit)
         return super().dispatch(request, *args, **kwargs)
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
+from recommender.metrics import EVENTS_RECORDED
 from recommender.models import ContentPage, DailyStat
 
 COUNTERS = {"impression": "impressions", "click": "clicks"}
@@ -39,3 +40,4 @@ def event_record(*, kind: str, page: ContentPage, product: Any, rank: int | None
     if not rows.update(**{field: F(field) + 1}):
         DailyStat.objects.get_or_create(page=page, product=product, day=today)
         rows.update(**{field: F(field) + 1})
+    EVENTS_RECORDED.labels(kind=kind).inc()

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from recommender import metrics
 from recommender.adapters import get_adapter
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
@@ -332,6 +333,7 @@ def recommendations_refresh(
     pages_refresh_in_chunks(engine, sorted(pages), summary, progress)
     related_refresh_in_chunks(engine, sorted(products), summary)
     summary.timings["total_s"] = round(time.perf_counter() - started, 3)
+    metrics.refresh_observed(summary, full=full)
     logger.info(
         "refreshed %d pages (%d written) and %d product lists (%d written) in %.2f s",
         summary.pages, summary.written, summary.products, summary.products_written, summary.timings["total_s"],

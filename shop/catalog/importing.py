@@ -1,5 +1,9 @@
 """CSV import of products (DESIGN.md section 7): validate every row first, then write all or nothing, in bulk.
 
+The file is read twice, streaming: once to validate every row (keeping only skus and counts), then again to
+write, so memory stays bounded by a batch however large the file. Bytes are decoded as UTF-8 (a BOM is
+allowed) line by line, so a file in another encoding is refused naming its first bad line.
+
 The `nutrients` column holds supplement facts as labels print them (`recommender.labels`). Writing happens in
 batches inside one transaction: products, facts and tags with bulk queries, facts tags derived once per batch
 with the taxonomy read once, and one refresh announced for the whole import.
@@ -8,11 +12,13 @@ with the taxonomy read once, and one refresh announced for the whole import.
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -45,6 +51,7 @@ BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "
 MAX_PRICE = Decimal(10) ** 8  # Product.price: 10 digits, 2 after the point
 TAG = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)\s*(?:=\s*(?P<relevance>\d*\.?\d+))?$")
 BATCH_SIZE = 1000
+CURRENCY_SYMBOLS = set("$€£¥₹₩₽¢")
 
 
 @dataclass
@@ -69,18 +76,38 @@ class ProductRow:
 class ImportResult:
     created: int = 0
     updated: int = 0
-    rows: list[ProductRow] = field(default_factory=list)
+    valid: int = 0  # rows that passed validation
+    untagged: int = 0  # label lines kept as facts without a taxonomy tag (botanicals, calories, blends)
     errors: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def untagged(self) -> int:
-        """Label lines kept as facts without a taxonomy tag (botanicals, calories, blends, NP members)."""
-        return sum(row.untagged for row in self.rows)
 
 
 class RowError(ValueError):
     """One bad value in a row."""
+
+
+class NotUtf8Error(ValueError):
+    """A line of the file is not UTF-8."""
+
+    def __init__(self, line: int, exc: UnicodeDecodeError) -> None:
+        super().__init__(
+            f"the file is not UTF-8 (byte {exc.object[exc.start : exc.start + 1]!r} on this line); save it as UTF-8"
+        )
+        self.line = line
+
+
+def utf8_lines(stream: IO[bytes]) -> Iterator[str]:
+    """Lines decoded as UTF-8, a BOM on the first allowed; NotUtf8Error names the first line that is not."""
+    for number, raw in enumerate(stream, 1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotUtf8Error(number, exc) from None
+
+
+def text_lines(stream: IO[Any]) -> Iterator[str]:
+    """A text stream's lines as they are; a byte stream's decoded by `utf8_lines`."""
+    return iter(stream) if isinstance(stream, io.TextIOBase) else utf8_lines(stream)
 
 
 def parse_tags(value: str, known: set[str]) -> list[tuple[str, float]]:
@@ -99,6 +126,8 @@ def parse_tags(value: str, known: set[str]) -> list[tuple[str, float]]:
 
 
 def _price(value: str) -> Decimal | None:
+    if value[:1] in CURRENCY_SYMBOLS or value[-1:] in CURRENCY_SYMBOLS:
+        raise RowError(f"price {value!r} has a currency symbol; give the number and the code in the currency column")
     try:
         price = Decimal(value) if value else None
     except InvalidOperation:
@@ -157,57 +186,105 @@ def parse_row(line: int, raw: dict[str, str], known_tags: set[str], index: Label
     )  # fmt: skip
 
 
-def csv_records(lines: Sequence[str]) -> Iterator[tuple[int, list[str] | None]]:
-    """(first line number, fields) per record; fields None for a broken quote, then reading resumes after it."""
-    start = 0
-    while start < len(lines):
-        reader = csv.reader(lines[start:], strict=True)
-        consumed = 0
+def csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line number, fields) per record; fields None for a broken quote, then reading resumes after it.
+
+    Only the current record's lines are held (the csv module caps a field at 128 KB), so a broken quote
+    is replayed from the line after it without reading the file into memory.
+    """
+    source, replay, done = iter(lines), deque[str](), 0  # done: lines consumed by finished records
+    taken: list[str] = []
+
+    def feed() -> Iterator[str]:
+        while (line := replay.popleft() if replay else next(source, None)) is not None:
+            taken.append(line)
+            yield line
+
+    while True:
+        reader = csv.reader(feed(), strict=True)
         try:
             for record in reader:
-                first, consumed = start + consumed + 1, reader.line_num
+                first, done = done + 1, done + len(taken)
+                taken.clear()
                 if record:
                     yield first, record
             return
         except csv.Error:
-            first = start + consumed + 1
-            yield first, None
-            start = first  # the broken line is reported; the next line starts afresh
+            yield done + 1, None
+            done += 1  # the broken line is reported; the next line starts afresh
+            replay.extendleft(reversed(taken[1:]))
+            taken.clear()
 
 
-def read_rows(stream: IO[str]) -> ImportResult:
-    """Parse and validate every row; nothing is written."""
-    result = ImportResult()
-    records = csv_records(stream.read().splitlines(keepends=True))
-    header_line, header = next(records, (1, []))
-    header = [h.strip() for h in header or []]
+def _header_problem(header: list[str]) -> str | None:
+    """Why this header cannot be read, or None."""
+    if not header:
+        return "the file is empty; the first line must be the header (sku,name,...)"
+    if len(header) == 1 and ";" in header[0]:
+        return "columns are separated by ';'; save the file comma-separated (tags use ';' inside a field)"
     missing = {"sku", "name"} - set(header)
     if missing:
-        result.errors.append((header_line, f"header lacks required column(s): {', '.join(sorted(missing))}"))
-        return result
-    unknown_columns = set(header) - set(COLUMNS)
-    if unknown_columns:
-        result.warnings.append((1, f"ignored unknown column(s): {', '.join(sorted(unknown_columns))}"))
-    known_tags = set(Tag.objects.values_list("slug", flat=True))
-    index = facts_taxonomy().index
+        return f"header lacks required column(s): {', '.join(sorted(missing))}"
+    doubled = sorted({h for h in header if header.count(h) > 1})
+    if doubled:
+        return f"header names column(s) more than once: {', '.join(doubled)}"
+    return None
+
+
+def valid_rows(lines: Iterable[str], result: ImportResult) -> Iterator[ProductRow]:
+    """Parse and validate rows as they are read, adding errors and warnings to `result`; nothing is written."""
+    records = csv_records(lines)
+    try:
+        header_line, header_fields = next(records, (1, []))
+        header = [h.strip().lstrip("\ufeff") for h in header_fields or []]
+        problem = _header_problem(header)
+        if problem:
+            result.errors.append((header_line, problem))
+            return
+        unknown_columns = set(header) - set(COLUMNS)
+        if unknown_columns:
+            result.warnings.append((header_line, f"ignored unknown column(s): {', '.join(sorted(unknown_columns))}"))
+        known_tags = set(Tag.objects.values_list("slug", flat=True))
+        index = facts_taxonomy().index
+        for line, record in records:
+            if record is None:
+                result.errors.append((line, "broken quote: a quoted field is not closed properly"))
+            elif len(record) > len(header):
+                result.errors.append((line, "row has more fields than the header"))
+            else:
+                try:
+                    yield parse_row(line, dict(zip(header, record, strict=False)), known_tags, index)
+                except RowError as exc:
+                    result.errors.append((line, str(exc)))
+    except NotUtf8Error as exc:
+        result.errors.append((exc.line, str(exc)))
+
+
+def read_rows(lines: Iterable[str]) -> ImportResult:
+    """Validate every row, keeping only counts and each sku's first line; nothing is written."""
+    result = ImportResult()
     seen: dict[str, int] = {}
-    for line, record in records:
-        if record is None:
-            result.errors.append((line, "broken quote: a quoted field is not closed properly"))
-        elif len(record) > len(header):
-            result.errors.append((line, "row has more fields than the header"))
-        else:
-            try:
-                row = parse_row(line, dict(zip(header, record, strict=False)), known_tags, index)
-            except RowError as exc:
-                result.errors.append((line, str(exc)))
-                continue
-            if row.sku in seen:
-                result.errors.append((line, f"sku {row.sku!r} already appears on line {seen[row.sku]}"))
-                continue
-            seen[row.sku] = line
-            result.rows.append(row)
+    for row in valid_rows(lines, result):
+        if row.sku in seen:
+            result.errors.append((row.line, f"sku {row.sku!r} already appears on line {seen[row.sku]}"))
+            continue
+        seen[row.sku] = row.line
+        result.valid += 1
+        result.untagged += row.untagged
+    if not result.errors and not result.valid:
+        result.errors.append((1, "no product rows after the header"))
     return result
+
+
+def batches(rows: Iterable[ProductRow]) -> Iterator[list[ProductRow]]:
+    batch: list[ProductRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _brands(rows: Sequence[ProductRow]) -> dict[str, Brand]:
@@ -295,19 +372,18 @@ def _write_facts(rows: Sequence[ProductRow], products: dict[str, Product]) -> di
     }
 
 
-def write_rows(rows: Sequence[ProductRow], *, progress: Callable[[int], object] | None = None) -> tuple[int, int]:
+def write_rows(rows: Iterable[ProductRow], *, progress: Callable[[int], object] | None = None) -> tuple[int, int]:
     """Write validated rows in bulk batches inside one transaction; returns (created, updated)."""
-    created = 0
+    created = total = 0
     taken: set[str] = set()
     with transaction.atomic(), dirty.refresh_batch():
         tags = {t.slug: t for t in Tag.objects.all()}
         taxonomy = facts_taxonomy()
         lexicon = lexicon_build()
-        brands = _brands(rows)
         product_ids: list[int] = []
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = rows[start : start + BATCH_SIZE]
-            products, new = _write_products(batch, brands, taken)
+        for batch in batches(rows):
+            products, new = _write_products(batch, _brands(batch), taken)
+            total += len(batch)
             created += new
             products_facts_tags_sync(facts=_write_facts(batch, products), taxonomy=taxonomy)
             products_name_tags_sync(products=list(products.values()), lexicon=lexicon)
@@ -319,18 +395,20 @@ def write_rows(rows: Sequence[ProductRow], *, progress: Callable[[int], object] 
             if progress is not None:
                 progress(len(batch))
         dirty.products_changed(product_ids)
-    return created, len(rows) - created
+    return created, total - created
 
 
 def import_products(
-    stream: IO[str], *, dry_run: bool = False, progress: Callable[[int], object] | None = None
+    stream: IO[Any], *, dry_run: bool = False, progress: Callable[[int], object] | None = None
 ) -> ImportResult:
     """Validate the whole file; when every row is good and not a dry run, write it in one transaction.
 
-    `progress(n)` is called as each batch of n rows is written.
+    `stream` is text, or bytes decoded as UTF-8; it is read twice (validate, then write), so it must be
+    seekable. `progress(n)` is called as each batch of n rows is written.
     """
-    result = read_rows(stream)
+    result = read_rows(text_lines(stream))
     if result.errors or dry_run:
         return result
-    result.created, result.updated = write_rows(result.rows, progress=progress)
+    stream.seek(0)
+    result.created, result.updated = write_rows(valid_rows(text_lines(stream), ImportResult()), progress=progress)
     return result

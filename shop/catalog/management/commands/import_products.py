@@ -23,11 +23,11 @@ class Command(BaseCommand):
         show = (progress or sys.stderr.isatty()) and options.get("verbosity", 1) > 0 and not dry_run
         try:
             with (
-                open(file, encoding="utf-8-sig", newline="") as stream,
+                open(file, "rb") as stream,
                 tqdm(unit="row", desc="writing", disable=not show, file=sys.stderr) as bar,
             ):
                 result = import_products(stream, dry_run=dry_run, progress=bar.update)
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
         for line, message in result.warnings:
             self.stderr.write(f"warning: line {line}: {message}")
@@ -40,6 +40,6 @@ class Command(BaseCommand):
     def summary(self, result: ImportResult, *, dry_run: bool) -> str:
         kept = f"{result.untagged} label line(s) kept without a tag."
         if dry_run:
-            return f"dry run: {len(result.rows)} row(s) are valid; nothing was written. {kept}"
+            return f"dry run: {result.valid} row(s) are valid; nothing was written. {kept}"
         imported = f"imported {result.created} new, {result.updated} updated product(s); {kept}"
         return str(self.style.SUCCESS(imported))

@@ -60,8 +60,7 @@ class Command(BaseCommand):
                 Article.objects.update_or_create(slug=path.stem, defaults={"title": title, "body": body})
         self.stdout.write(
             self.style.SUCCESS(
-                f"demo loaded: {tags} tags, {relations} relations, "
-                f"{len(result.rows)} products, {len(articles)} articles"
+                f"demo loaded: {tags} tags, {relations} relations, {result.valid} products, {len(articles)} articles"
             )
         )
         if with_users:
