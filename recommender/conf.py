@@ -13,8 +13,10 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
-DISCLAIMER = (
+# Served through gettext: this default is translated, a host's own disclaimer stays as written.
+DISCLAIMER = gettext_noop(
     "These statements have not been evaluated by the Food and Drug Administration. "
     "This product is not intended to diagnose, treat, cure, or prevent any disease."
 )

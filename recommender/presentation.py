@@ -10,8 +10,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext
+
 from recommender.money import format_price
 from recommender.scoring.explain import GRADE_WORDS
+
+
+def grade_words(grade: str | None) -> str:
+    """An evidence grade in plain words, in the active language."""
+    words = GRADE_WORDS.get(grade or "")
+    return gettext(words) if words else ""
 
 
 def shared_caution_codes(items: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -39,10 +47,7 @@ def list_view(recommendations: Mapping[str, Any] | None) -> dict[str, Any]:
                 "product": product,
                 "price": format_price(product.get("price"), product.get("currency") or "USD"),
                 "reason": reasons[0]["label"] if reasons else "",
-                "why": [
-                    {**r, "grade_words": GRADE_WORDS.get((r.get("evidence") or {}).get("grade") or "", "")}
-                    for r in reasons
-                ],
+                "why": [{**r, "grade_words": grade_words((r.get("evidence") or {}).get("grade"))} for r in reasons],
                 "own_cautions": [c for c in cautions if c["code"] not in shared],
                 "has_shared": any(c["code"] in shared for c in cautions),
             }

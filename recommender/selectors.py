@@ -10,13 +10,15 @@ from uuid import uuid4
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from recommender.adapters import get_adapter
 from recommender.cachekeys import cache_key, version_key
 from recommender.conf import recommender_settings
 from recommender.links import linkable, with_params
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct, Tag
-from recommender.services.engine import Item, dose_cautions, engine_build, tag_cautions
+from recommender.scoring.explain import served_reason
+from recommender.services.engine import Item, dose_cautions, engine_build, served_caution, tag_cautions
 
 
 def clamp_limit(limit: Any) -> int:
@@ -55,8 +57,19 @@ def product_payload(product: Any, tags: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def served_reasons(reasons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored reasons worded in the active language, in the list's shape."""
+    return [served_reason(r) for r in reasons]
+
+
+def disclaimer() -> str:
+    """The disclaimer in the active language (a host's own text stays as written)."""
+    return gettext(recommender_settings.DISCLAIMER)
+
+
 def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
-    """Render computed or stored items with their products."""
+    """Render computed or stored items with their products; reasons and cautions are worded now, in the
+    request's language (they are stored as codes with params)."""
     products = get_adapter().for_ids(i.product_id for i in items)
     tags = product_tag_slugs(products)
     rendered = []
@@ -70,8 +83,8 @@ def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
                 "rank": item.rank,
                 "score": item.score,
                 "product": data,
-                "reasons": item.reasons,
-                "cautions": item.cautions,
+                "reasons": served_reasons(item.reasons),
+                "cautions": [served_caution(c) for c in item.cautions],
                 "link": with_params(data["url"], item.link_params),
             }
         )
@@ -83,7 +96,7 @@ def list_payload(page: dict[str, Any], items: Sequence[Item], generated_at: Any)
     return {
         "page": page,
         "generated_at": generated_at.isoformat() if generated_at else None,
-        "disclaimer": recommender_settings.DISCLAIMER,
+        "disclaimer": disclaimer(),
         "items": items_payload(items),
     }
 
@@ -117,7 +130,8 @@ def page_list(page: ContentPage) -> dict[str, Any]:
     """The full stored list for a page, cached; computed on request if the page has none yet."""
     # Keyed by the list version read first: a list read from the database just before a refresh
     # commits is stored under the old version, which nobody asks for again.
-    key = f"{cache_key(page.slug)}:{list_version(page.slug)}"
+    # Worded lists differ by language: one entry per language.
+    key = f"{cache_key(page.slug)}:{get_language() or 'en'}:{list_version(page.slug)}"
     cached = cache.get(key)
     if cached is not None:
         return dict(cached)
@@ -182,14 +196,14 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
             "rank": a.rank,
             "score": a.score,
             "page": {"slug": a.page.slug, "title": a.page.title, "url": url},
-            "reasons": a.reasons,
+            "reasons": served_reasons(a.reasons),
             "link": with_params(url, a.link_params),
         }
         for a, url in linked[: clamp_limit(limit)]
     ]
 
 
-def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
+def cautions_for_product(*, product: Any) -> list[dict[str, Any]]:
     """Every caution of a product, as its own page shows them (lists say a shared caution once)."""
     from recommender.services.tagging import nutrient_code_index
 
@@ -206,4 +220,4 @@ def cautions_for_product(*, product: Any) -> list[dict[str, str]]:
     codes = nutrient_code_index()
     contained = {s for fact in get_adapter().nutrients(product) if (t := codes.get(fact.code)) for s in family(t.slug)}
     guards = {s for s in contained if tags[s].caution_level == Tag.CautionLevel.GUARD}
-    return tag_cautions(sorted(slugs | guards), tags) + dose_cautions(product, tags)
+    return [served_caution(c) for c in tag_cautions(sorted(slugs | guards), tags) + dose_cautions(product, tags)]

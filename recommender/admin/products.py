@@ -19,10 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from recommender.conf import recommender_settings
 from recommender.dirty import refresh_batch
 from recommender.models import ArticleLink, ProductTag, Tag
-from recommender.selectors import cautions_for_product, related_articles_for, related_products_for
+from recommender.selectors import cautions_for_product, disclaimer, related_articles_for, related_products_for
 from recommender.services import tagging
 
 PREVIEW_LIMIT = 6
@@ -221,7 +220,7 @@ class ProductTaggingMixin:
             "title": f"Preview: {product}",
             "related": {
                 "items": related_products_for(product=product, limit=PREVIEW_LIMIT),
-                "disclaimer": recommender_settings.DISCLAIMER,
+                "disclaimer": disclaimer(),
             },
             "articles": related_articles_for(product=product, limit=PREVIEW_LIMIT),
             "cautions": cautions_for_product(product=product),

@@ -28,6 +28,7 @@ from typing import Any
 from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
+from django.utils.translation import get_language
 from rest_framework.renderers import JSONRenderer
 
 from recommender import metrics
@@ -76,8 +77,8 @@ def digest(text: str) -> str:
 
 
 def response_key(origin: str, slug: str, limit: int) -> str:
-    """Where the rendered list of this page, limit and origin is stored (whatever its version)."""
-    return f"recommender:response:{slug}:{limit}:{digest(origin)}"
+    """Where the rendered list of this page, limit, origin and language is stored (whatever its version)."""
+    return f"recommender:response:{slug}:{limit}:{get_language() or 'en'}:{digest(origin)}"
 
 
 def origin(request: HttpRequest) -> str:
@@ -149,7 +150,8 @@ def conditional(request: HttpRequest, body: bytes, etag: str) -> HttpResponse:
         response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
-    response["Vary"] = "Accept"  # as DRF's own responses: the browsable API answers text/html
+    # As DRF's own responses (the browsable API answers text/html), and worded in the request's language.
+    response["Vary"] = "Accept, Accept-Language"
     response["Allow"] = "GET, HEAD, OPTIONS"
     return response
 

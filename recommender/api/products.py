@@ -22,9 +22,9 @@ from recommender.api.schema import (
     errors,
 )
 from recommender.api.serializers import ProductFeedSerializer, ProductTagsSerializer
-from recommender.conf import recommender_settings
 from recommender.models import ProductTag
 from recommender.selectors import (
+    disclaimer,
     product_payload,
     product_tag_slugs,
     related_articles_for,
@@ -174,7 +174,7 @@ class ProductRelatedView(GenericAPIView):  # type: ignore[type-arg]
             {
                 "page": None,
                 "product": product_ref(request, product),
-                "disclaimer": recommender_settings.DISCLAIMER,
+                "disclaimer": disclaimer(),
                 "items": with_absolute_urls(request, items),
             }
         )

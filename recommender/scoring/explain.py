@@ -1,27 +1,98 @@
 """Reasons a shopper can read: which tags made a product relevant, with their evidence.
 
 Wording describes the article ("Magnesium is discussed in this article"), never what a product
-does for a disease.
+does for a disease. A reason is stored with a `code` and its `params` beside the English `label`, and is
+worded again when served (`reason_text`) in the request's language: the sentences are gettext messages,
+and a tag's name is looked up in the catalog too, so the shipped taxonomy reads in Spanish while a tag a
+store added keeps the words it was written in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 
 from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
 GRADE_WORDS = {
-    "guideline": "addressed in a clinical practice guideline",
-    "rct": "studied in randomised controlled trials",
-    "review": "summarised in reviews with mixed results",
-    "pilot": "early, limited research",
-    "traditional": "traditional use, little research",
+    "guideline": gettext_noop("addressed in a clinical practice guideline"),
+    "rct": gettext_noop("studied in randomised controlled trials"),
+    "review": gettext_noop("summarised in reviews with mixed results"),
+    "pilot": gettext_noop("early, limited research"),
+    "traditional": gettext_noop("traditional use, little research"),
 }
+
+# Reason codes and their sentences, (one, many) where the verb agrees with the tag's name.
+REASONS: dict[str, tuple[str, str]] = {
+    "line": (gettext_noop("From the %(line)s line named in this article."),) * 2,
+    "discussed": (
+        gettext_noop("%(subject)s is discussed in this article."),
+        gettext_noop("%(subject)s are discussed in this article."),
+    ),
+    "no-benefit": (
+        gettext_noop("%(subject)s is discussed in this article; research on %(topic)s has shown no benefit."),
+        gettext_noop("%(subject)s are discussed in this article; research on %(topic)s has shown no benefit."),
+    ),
+    "related": (gettext_noop("This article discusses %(topic)s; sources link it with %(name)s."),) * 2,
+    "pinned": (gettext_noop("Featured by the store alongside this article."),) * 2,
+    "linked": (gettext_noop("Chosen by the store to read alongside this product."),) * 2,
+    "shared-line": (gettext_noop("Also part of the %(line)s range."),) * 2,
+    "shared": (gettext_noop("Also contains %(name)s."),) * 2,
+    "tagged": (gettext_noop("Also tagged %(name)s."),) * 2,
+    "discusses-line": (gettext_noop("Discusses %(line)s."),) * 2,
+    "discusses": (gettext_noop("Discusses %(name)s."),) * 2,
+}
+
+
+def keep(text: str) -> str:
+    """No translation: the English wording stored as `label`."""
+    return text
+
+
+def tag_name(name: str, translate: Callable[[str], str] = gettext) -> str:
+    """A tag's name in the active language: shipped tags have catalog entries, a store's own do not."""
+    return translate(name) if name else name  # gettext("") is the catalog's header
+
+
+def reason_text(code: str, params: Mapping[str, Any], translate: Callable[[str], str] = gettext) -> str | None:
+    """The sentence of a reason code with its params (None for a code this version does not know)."""
+    if code not in REASONS:
+        return None
+    english = str(params.get("name") or "")
+    name = tag_name(english, translate)
+    words = {
+        "line": name,
+        "name": in_sentence(name),
+        "subject": subject(name, str(params.get("kind") or "")),
+        "topic": in_sentence(tag_name(str(params.get("topic") or ""), translate)),
+    }
+    return translate(REASONS[code][is_plural(english)]) % words  # number carries across: "Electrolitos se tratan"
+
+
+def coded(code: str, **params: Any) -> dict[str, Any]:
+    """`code`, `params` and the English `label` of a reason, ready to be stored."""
+    return {"code": code, "params": params, "label": reason_text(code, params, keep)}
+
+
+def served_reason(reason: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored reason in the list's shape `{tag, label, weight, evidence}`, worded in the active language.
+
+    Rows stored before reasons had codes keep their English label unless it is a fixed sentence.
+    """
+    label = reason_text(str(reason.get("code") or ""), reason.get("params") or {})
+    if label is None:
+        label = gettext(reason["label"]) if reason.get("label") else reason.get("label")
+    return {
+        "tag": reason.get("tag"),
+        "label": label,
+        "weight": reason.get("weight"),
+        "evidence": reason.get("evidence"),
+    }
 
 
 def best_relation(
@@ -66,26 +137,34 @@ def is_plural(name: str) -> bool:
 
 def discussed(name: str, kind: str = "") -> str:
     """A sentence saying the article discusses this tag, with the verb agreeing ("Electrolytes are")."""
-    return f"{subject(name, kind)} {'are' if is_plural(name) else 'is'} discussed in this article."
+    return str(coded("discussed", name=name, kind=kind)["label"])
+
+
+def reason_code(space: TagSpace, page_weights: Mapping[str, float], slug: str, rel: Relation | None) -> dict[str, Any]:
+    """The code and params of a reason about the article, with its English label."""
+    info = space.info(slug)
+    if is_line_name(info):
+        return coded("line", name=info.name, kind=info.kind)
+    if rel is None or page_weights.get(slug, 0.0) > 0:
+        return coded("discussed", name=info.name, kind=info.kind)
+    return coded("related", name=info.name, kind=info.kind, topic=space.info(rel.source).name)
+
+
+def no_benefit_code(space: TagSpace, slug: str, rel: Relation) -> dict[str, Any]:
+    """The nutrient is discussed, and research on the page's condition found no benefit: say so plainly."""
+    info = space.info(slug)
+    return coded("no-benefit", name=info.name, kind=info.kind, topic=space.info(rel.source).name)
 
 
 def no_benefit_label(space: TagSpace, slug: str, rel: Relation) -> str:
-    """The nutrient is discussed, and research on the page's condition found no benefit: say so plainly."""
-    info = space.info(slug)
-    topic = in_sentence(space.info(rel.source).name)
-    return f"{discussed(info.name, info.kind)[:-1]}; research on {topic} has shown no benefit."
+    """The English sentence of `no_benefit_code`."""
+    return str(no_benefit_code(space, slug, rel)["label"])
 
 
 def reason_label(space: TagSpace, page_weights: Mapping[str, float], slug: str, rel: Relation | None) -> str:
     """One plain sentence about the article, not about the product's effect; the evidence grade and
     sources travel beside it (`evidence`) and are shown in the list's disclosure."""
-    info = space.info(slug)
-    if is_line_name(info):
-        return f"From the {info.name} line named in this article."
-    if rel is None or page_weights.get(slug, 0.0) > 0:
-        return discussed(info.name, info.kind)
-    topic = in_sentence(space.info(rel.source).name)
-    return f"This article discusses {topic}; sources link it with {in_sentence(info.name)}."
+    return str(reason_code(space, page_weights, slug, rel)["label"])
 
 
 def top_contributors(
@@ -137,14 +216,14 @@ def explain(
     reasons = []
     for slug, share in top_contributors(space, page, product, top=top):
         rel = best_relation(space, page_weights, slug)
-        label = reason_label(space, page_weights, slug, rel)
+        words = reason_code(space, page_weights, slug, rel)
         caveat = best_relation(space, page_weights, slug, NO_BENEFIT) if rel is None else None
         if caveat is not None:
-            rel, label = caveat, no_benefit_label(space, slug, caveat)
+            rel, words = caveat, no_benefit_code(space, slug, caveat)
         reasons.append(
             {
                 "tag": slug,
-                "label": label,
+                **words,
                 "weight": share,
                 "evidence": {
                     "grade": rel.grade if rel else None,
@@ -155,20 +234,33 @@ def explain(
     return reasons
 
 
-def shared_label(space: TagSpace, slug: str) -> str:
+def shared_code(space: TagSpace, slug: str) -> dict[str, Any]:
     """Why another product is related: what the two share."""
     info = space.info(slug)
-    if info.kind == "product-line":
-        return f"Also part of the {info.name} range."
-    if info.kind in ("nutrient", "form"):
-        return f"Also contains {in_sentence(info.name)}."
-    return f"Also tagged {in_sentence(info.name)}."
+    code = {"product-line": "shared-line", "nutrient": "shared", "form": "shared"}.get(info.kind, "tagged")
+    return coded(code, name=info.name, kind=info.kind)
+
+
+def discusses_code(space: TagSpace, slug: str) -> dict[str, Any]:
+    """Why an article is related to a product: what it discusses."""
+    info = space.info(slug)
+    return coded("discusses-line" if info.kind == "product-line" else "discusses", name=info.name, kind=info.kind)
+
+
+def shared_label(space: TagSpace, slug: str) -> str:
+    """The English sentence of `shared_code`."""
+    return str(shared_code(space, slug)["label"])
 
 
 def discusses_label(space: TagSpace, slug: str) -> str:
-    """Why an article is related to a product: what it discusses."""
-    info = space.info(slug)
-    return f"Discusses {info.name if info.kind == 'product-line' else in_sentence(info.name)}."
+    """The English sentence of `discusses_code`."""
+    return str(discusses_code(space, slug)["label"])
+
+
+CODES: dict[Callable[[TagSpace, str], str], Callable[[TagSpace, str], dict[str, Any]]] = {
+    shared_label: shared_code,
+    discusses_label: discusses_code,
+}
 
 
 def simple_reasons(
@@ -182,9 +274,10 @@ def simple_reasons_many(
     space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], label: Any, *, top: int = 2
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` of `a` with each row of a block (one list's items at once)."""
+    words = CODES.get(label, lambda s, slug: {"label": label(s, slug)})
     return [
         [
-            {"tag": slug, "label": label(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
+            {"tag": slug, **words(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
             for slug, share in found
         ]
         for found in top_contributors_many(space, a, rows, top=top)

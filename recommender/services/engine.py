@@ -7,17 +7,18 @@ refresh builds it too (it is a few queries), so both give identical lists.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 
 from recommender.adapters import get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
-from recommender.scoring.explain import explain, in_sentence
+from recommender.scoring.explain import coded, explain, in_sentence, keep, tag_name
 from recommender.scoring.rank import ProductMeta, RankParams, Rule, rank
 from recommender.scoring.safety import avoided, is_safety_page, no_benefit, page_subject
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
@@ -28,6 +29,10 @@ from recommender.text.lexicon import Lexicon
 from recommender.units import amount_words, convert
 
 PIN_REASON = "Featured by the store alongside this article."
+DOSE_CAUTION = gettext_noop(
+    "One serving provides %(served)s of %(name)s, above the %(limit)s daily upper limit for supplemental intake. "
+    "Check with your clinician before taking this amount."
+)
 
 
 @dataclass
@@ -38,7 +43,7 @@ class Item:
     rank: int
     score: float
     reasons: list[dict[str, Any]]
-    cautions: list[dict[str, str]]
+    cautions: list[dict[str, Any]]
     link_params: dict[str, str]
 
 
@@ -50,7 +55,7 @@ class Engine:
     lexicon: Lexicon
     products: NDArray[np.float32]
     metas: list[ProductMeta]
-    cautions: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    cautions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     skus: dict[int, str] = field(default_factory=dict)
     guard_tags: frozenset[str] = frozenset()  # guarded nutrients (iron) and their forms
     plain: NDArray[np.float32] | None = None  # the product matrix without product-line dimensions
@@ -190,7 +195,7 @@ class Engine:
             reasons = explain(self.space, weights, page, products[r.index])
             if r.pinned and not reasons:
                 reasons = [
-                    {"tag": None, "label": PIN_REASON, "weight": 1.0, "evidence": {"grade": None, "citations": []}}
+                    {"tag": None, **coded("pinned"), "weight": 1.0, "evidence": {"grade": None, "citations": []}}
                 ]
             params = {
                 "utm_source": recommender_settings.UTM_SOURCE,
@@ -245,7 +250,26 @@ def _placed_product_ids() -> set[int]:
     return set(pinned) | set(ArticleLink.objects.values_list("product_id", flat=True))
 
 
-def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, str]]:
+def dose_text(params: Mapping[str, Any], translate: Callable[[str], str] = gettext) -> str:
+    """The sentence of a dose caution in the active language (`keep`: the stored English)."""
+    name = in_sentence(tag_name(str(params["name"]), translate))
+    return translate(DOSE_CAUTION) % {"served": params["served"], "name": name, "limit": params["limit"]}
+
+
+def served_caution(caution: Mapping[str, Any]) -> dict[str, str]:
+    """A stored caution in the list's shape `{code, text}`, worded in the active language.
+
+    A dose caution is worded from its params; a tag's caution is the taxonomy's text, read from the
+    catalog (shipped tags are translated, a store's own text stays as written).
+    """
+    params = caution.get("params")
+    if params and str(caution["code"]).startswith("dose-"):
+        return {"code": caution["code"], "text": dose_text(params)}
+    text = caution.get("text") or ""
+    return {"code": caution["code"], "text": gettext(text) if text else text}
+
+
+def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, Any]]:
     """A caution for each nutrient whose single serving exceeds its supplemental upper limit."""
     cautions = []
     for fact in get_adapter().nutrients(product):
@@ -260,15 +284,8 @@ def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, str]]
             else:
                 served = amount_words(fact.amount, fact.unit, amount, tag.unit)
                 limit = amount_words(tag.upper_limit, tag.unit)
-            cautions.append(
-                {
-                    "code": f"dose-{tag.slug}",
-                    "text": (
-                        f"One serving provides {served} of {in_sentence(tag.name)}, above the {limit} daily upper "
-                        "limit for supplemental intake. Check with your clinician before taking this amount."
-                    ),
-                }
-            )
+            params = {"name": tag.name, "served": served, "limit": limit}
+            cautions.append({"code": f"dose-{tag.slug}", "text": dose_text(params, keep), "params": params})
     return cautions
 
 

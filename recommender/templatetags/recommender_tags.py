@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
-from recommender.conf import recommender_settings
 from recommender.models import ContentPage
 from recommender.money import format_price
 from recommender.presentation import list_view
 from recommender.selectors import (
     cautions_for_product,
+    disclaimer,
     page_by_url,
     recommendations_for_page,
     related_articles_for,
@@ -39,8 +40,8 @@ def related_products(product: Any, limit: int | None = None) -> dict[str, Any]:
     """Products like this one, in the same widget as the article list."""
     items = related_products_for(product=product, limit=limit or 4)
     return {
-        "recommendations": {"items": items, "disclaimer": recommender_settings.DISCLAIMER},
-        "title": "Related products",
+        "recommendations": {"items": items, "disclaimer": disclaimer()},
+        "title": gettext("Related products"),
     }
 
 
