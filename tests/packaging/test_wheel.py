@@ -35,20 +35,39 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
 """
 API_SCRIPT = """
+import csv
+import io
+
 from django.test import Client
 from django.test.utils import setup_test_environment
 
 setup_test_environment()
 from catalog.models import Product
-Product.objects.create(sku="MG-1", name="Magnesium glycinate")
+from recommender.models import Tag
+from recommender.services.pages import page_upsert
+from recommender.services.tagging import product_tags_set
+
+# The host's own small product feed: its identifier, a name, and mineral-relevance tags.
+FEED = "sku,name,tags\\nMG-1,Magnesium glycinate,magnesium=1\\nZN-1,Zinc picolinate,zinc=1\\nFO-1,Fish oil,\\n"
+for row in csv.DictReader(io.StringIO(FEED)):
+    product = Product.objects.create(sku=row["sku"], name=row["name"])
+    pairs = [item.split("=") for item in row["tags"].split(";") if item]
+    product_tags_set(product=product, tags=[(Tag.objects.get(slug=slug), float(value)) for slug, value in pairs])
+page = page_upsert(
+    url="https://blog.example.org/magnesium-and-sleep",
+    title="Magnesium and sleep",
+    text="How much magnesium do adults need from diet and supplements? Magnesium intake and sleep.",
+)
 client = Client()
 tags = client.get("/api/v1/tags/").json()
 assert tags["count"] > 50 and "results" in tags, tags
 products = client.get("/api/v1/products/").json()
-assert products["results"][0]["sku"] == "MG-1", products
+assert {p["sku"] for p in products["results"]} == {"MG-1", "ZN-1", "FO-1"}, products
+listed = client.get(f"/api/v1/pages/{page.slug}/recommendations/").json()
+assert [item["product"]["sku"] for item in listed["items"]] == ["MG-1"], listed
+assert listed["items"][0]["reasons"] and listed["disclaimer"].startswith("These statements"), listed
 print("api ok")
 """
-
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
