@@ -69,6 +69,7 @@ assert listed["items"][0]["reasons"] and listed["disclaimer"].startswith("These 
 print("api ok")
 """
 
+
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
