@@ -171,32 +171,7 @@ def products_facts_tags_sync(
     taxonomy = taxonomy or facts_taxonomy()
     wanted = {pid: _wanted_facts_tags(product_facts, taxonomy) for pid, product_facts in facts.items()}
     status = ProductTag.Status.APPROVED if recommender_settings.AUTO_APPROVE_FACTS else ProductTag.Status.SUGGESTED
-    stale, changed, new = [], [], []
-    for ids in _chunks(sorted(wanted)):
-        existing: dict[tuple[int, int], ProductTag] = {
-            (row.product_id, row.tag_id): row
-            for row in ProductTag.objects.filter(product_id__in=ids, source=ProductTag.Source.FACTS)
-        }
-        for (pid, tag_id), row in existing.items():
-            value = wanted[pid].get(tag_id)
-            if value is None:
-                stale.append(row.pk)
-            elif row.relevance != value or row.status not in (status, ProductTag.Status.REJECTED):
-                row.relevance = value
-                row.status = ProductTag.Status.REJECTED if row.status == ProductTag.Status.REJECTED else status
-                changed.append(row)
-        new += [
-            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=ProductTag.Source.FACTS, status=status)
-            for pid in ids
-            for tag_id, value in wanted[pid].items()
-            if (pid, tag_id) not in existing
-        ]
-    for pks in _chunks(stale):
-        ProductTag.objects.filter(pk__in=pks).delete()
-    ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
-    ProductTag.objects.bulk_create(new, batch_size=500)
-    if stale or changed or new:
-        dirty.products_changed(wanted)
+    _tags_replace(wanted, source=ProductTag.Source.FACTS, status=status, keep_rejected=True)
 
 
 def product_facts_tags_sync(*, product: Any) -> list[str]:
@@ -245,6 +220,14 @@ def products_tags_replace(*, tags: Mapping[int, Iterable[tuple[Tag, float]]], so
     The bulk form of `product_tags_set`, for imports.
     """
     wanted = {pid: {tag.pk: relevance for tag, relevance in pairs} for pid, pairs in tags.items()}
+    _tags_replace(wanted, source=source, status=ProductTag.Status.APPROVED, keep_rejected=False)
+
+
+def _tags_replace(wanted: Mapping[int, Mapping[int, float]], *, source: str, status: str, keep_rejected: bool) -> None:
+    """Make the products' rows of one source exactly `wanted` (product id -> tag id -> relevance), in bulk.
+
+    With `keep_rejected`, a row a merchandiser rejected stays rejected. Announces one change for them all.
+    """
     stale, changed, new = [], [], []
     for ids in _chunks(sorted(wanted)):
         existing = {
@@ -252,13 +235,16 @@ def products_tags_replace(*, tags: Mapping[int, Iterable[tuple[Tag, float]]], so
         }
         for (pid, tag_id), row in existing.items():
             value = wanted[pid].get(tag_id)
+            target = (
+                ProductTag.Status.REJECTED if keep_rejected and row.status == ProductTag.Status.REJECTED else status
+            )
             if value is None:
                 stale.append(row.pk)
-            elif row.relevance != value or row.status != ProductTag.Status.APPROVED:
-                row.relevance, row.status = value, ProductTag.Status.APPROVED
+            elif row.relevance != value or row.status != target:
+                row.relevance, row.status = value, target
                 changed.append(row)
         new += [
-            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=source)
+            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=source, status=status)
             for pid in ids
             for tag_id, value in wanted[pid].items()
             if (pid, tag_id) not in existing
