@@ -2,8 +2,8 @@
 
 Title mentions weigh more, counts are sublinear (square root), negated mentions ("not iron", "without
 iron") count against, and an ambiguous abbreviation ("RLS") counts only with a supporting mention of
-the same tag nearby. Advice against taking a nutrient ("iron-free", "avoid iron supplements", "you do
-not need extra iron") makes it count against however much else the page says about it: safety first.
+the same tag nearby. Advice against taking a nutrient ("zinc-free", "steer clear of potassium tablets",
+"you don't need more magnesium") makes it count against however much else the page says about it: safety first.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class TagWeight:
 
 
 def advises_against(text: str, match: Match) -> bool:
-    """True when the mention is advice not to take the nutrient ("avoid extra iron", "iron-free")."""
+    """True when the mention is advice not to take the nutrient ("avoid additional zinc", "zinc-free")."""
     before = text[max(0, match.start - _LOOKBEHIND) : match.start]
     after = text[match.end : match.end + 40]
     if _ADVICE_AFTER.match(after):
