@@ -98,14 +98,16 @@ def served_reason(reason: Mapping[str, Any]) -> dict[str, Any]:
 def best_relation(
     space: TagSpace, page_weights: Mapping[str, float], slug: str, polarity: str = SUPPORTS
 ) -> Relation | None:
-    """The relation of this polarity from the page's main topic to this tag (or its parent)."""
-    targets = set(space.ancestors(slug))
+    """The relation of this polarity from the page's main topic to this tag (or its parent); of equals,
+    the one listed first."""
     candidates = [
-        r
-        for r in space.relations
-        if r.polarity == polarity and r.target in targets and page_weights.get(r.source, 0.0) > 0
+        (position, r)
+        for target in space.ancestors(slug)
+        for position, r in space.relations_into(target, polarity)
+        if page_weights.get(r.source, 0.0) > 0
     ]
-    return max(candidates, key=lambda r: (page_weights[r.source] * r.strength, r.source), default=None)
+    best = max(candidates, key=lambda c: (page_weights[c[1].source] * c[1].strength, c[1].source, -c[0]), default=None)
+    return best[1] if best else None
 
 
 @lru_cache(maxsize=4096)
@@ -174,26 +176,44 @@ def top_contributors(
     return top_contributors_many(space, a, b[np.newaxis, :], top=top)[0]
 
 
+MIN_SHARE = 0.05  # a tag carrying less of the score is not worth a sentence
+
+
 def top_contributors_many(
     space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], *, top: int = 3
 ) -> list[list[tuple[str, float]]]:
-    """`top_contributors` of `a` with each row, sorted in one numpy call for the whole block."""
-    contributions = rows * a
+    """`top_contributors` of `a` with each row of a block.
+
+    Only the few tags of each row that can carry a share worth naming are sorted, not every tag: one
+    numpy pass picks them for the whole block (with a margin below MIN_SHARE; the walk checks exactly).
+    """
+    return contributors(space, rows * a, top=top)
+
+
+def contributors(space: TagSpace, contributions: NDArray[np.float32], *, top: int) -> list[list[tuple[str, float]]]:
+    """Per row of element-wise products of two vectors, the tags carrying the similarity with their share.
+
+    Rows may pair different vectors, so a whole chunk of lists is explained in one numpy pass.
+    """
     totals = np.where(contributions > 0, contributions, 0.0).sum(axis=1)
-    order = np.argsort(-contributions, axis=1, kind="stable")
-    return [_contributors(space, contributions[i], order[i], float(totals[i]), top) for i in range(len(rows))]
+    at, tags = np.nonzero((contributions > 0) & (contributions >= 0.8 * MIN_SHARE * totals[:, np.newaxis]))
+    entries: list[list[tuple[float, int]]] = [[] for _ in range(len(contributions))]
+    for row, tag, value in zip(at.tolist(), tags.tolist(), contributions[at, tags].tolist(), strict=True):
+        entries[row].append((-value, tag))
+    return [
+        _contributors(space, sorted(found), float(total), top) for found, total in zip(entries, totals, strict=True)
+    ]
 
 
-def _contributors(
-    space: TagSpace, contributions: NDArray[np.float32], order: NDArray[np.intp], total: float, top: int
-) -> list[tuple[str, float]]:
+def _contributors(space: TagSpace, entries: list[tuple[float, int]], total: float, top: int) -> list[tuple[str, float]]:
+    """Walk (negated contribution, tag) pairs, largest first: one tag per family, `top` at most."""
     found: list[tuple[str, float]] = []
     if total <= 0:
         return found
     covered: set[str] = set()
-    for i in order.tolist():
-        share = float(contributions[i]) / total
-        if share < 0.05 or len(found) >= top:
+    for negated, i in entries:
+        share = -negated / total
+        if share < MIN_SHARE or len(found) >= top:
             break
         slug = space.tags[i].slug
         family = set(space.ancestors(slug))
@@ -213,25 +233,41 @@ def explain(
     top: int = 3,
 ) -> list[dict[str, Any]]:
     """The top contributing tags with their share of the score and the evidence behind them."""
-    reasons = []
-    for slug, share in top_contributors(space, page, product, top=top):
-        rel = best_relation(space, page_weights, slug)
-        words = reason_code(space, page_weights, slug, rel)
-        caveat = best_relation(space, page_weights, slug, NO_BENEFIT) if rel is None else None
-        if caveat is not None:
-            rel, words = caveat, no_benefit_code(space, slug, caveat)
-        reasons.append(
-            {
-                "tag": slug,
-                **words,
-                "weight": share,
-                "evidence": {
-                    "grade": rel.grade if rel else None,
-                    "citations": list(rel.citations) if rel else [],
-                },
-            }
-        )
-    return reasons
+    return explain_many(space, page_weights, page, product[np.newaxis, :], top=top)[0]
+
+
+def explain_many(
+    space: TagSpace,
+    page_weights: Mapping[str, float],
+    page: NDArray[np.float32],
+    rows: NDArray[np.float32],
+    *,
+    top: int = 3,
+) -> list[list[dict[str, Any]]]:
+    """`explain` for each row of a block: one numpy call for the shares, and each tag's words and
+    evidence worked out once per page (a list repeats the same few tags)."""
+    about: dict[str, tuple[dict[str, Any], Relation | None]] = {}
+    lists = []
+    for found in top_contributors_many(space, page, rows, top=top):
+        reasons = []
+        for slug, share in found:
+            if slug not in about:
+                about[slug] = tag_reason(space, page_weights, slug)
+            words, rel = about[slug]
+            evidence = {"grade": rel.grade if rel else None, "citations": list(rel.citations) if rel else []}
+            reasons.append({"tag": slug, **words, "weight": share, "evidence": evidence})
+        lists.append(reasons)
+    return lists
+
+
+def tag_reason(space: TagSpace, page_weights: Mapping[str, float], slug: str) -> tuple[dict[str, Any], Relation | None]:
+    """The words of a reason about this tag on this page and the relation whose evidence backs it."""
+    rel = best_relation(space, page_weights, slug)
+    words = reason_code(space, page_weights, slug, rel)
+    caveat = best_relation(space, page_weights, slug, NO_BENEFIT) if rel is None else None
+    if caveat is not None:
+        rel, words = caveat, no_benefit_code(space, slug, caveat)
+    return words, rel
 
 
 def shared_code(space: TagSpace, slug: str) -> dict[str, Any]:
@@ -274,11 +310,23 @@ def simple_reasons_many(
     space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], label: Any, *, top: int = 2
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` of `a` with each row of a block (one list's items at once)."""
+    return simple_reasons_pairs(space, rows * a, label, top=top)
+
+
+def simple_reasons_pairs(
+    space: TagSpace, contributions: NDArray[np.float32], label: Any, *, top: int = 2
+) -> list[list[dict[str, Any]]]:
+    """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once)."""
     words = CODES.get(label, lambda s, slug: {"label": label(s, slug)})
     return [
         [
-            {"tag": slug, **words(space, slug), "weight": share, "evidence": {"grade": None, "citations": []}}
+            {
+                "tag": slug,
+                **space.remember((label, slug), words),
+                "weight": share,
+                "evidence": {"grade": None, "citations": []},
+            }
             for slug, share in found
         ]
-        for found in top_contributors_many(space, a, rows, top=top)
+        for found in contributors(space, contributions, top=top)
     ]

@@ -95,7 +95,7 @@ def candidate_scores(
     scores = np.where(guarded, products @ page, products @ (page if open_page is None else open_page))
     available = np.fromiter((m.available for m in metas), dtype=bool, count=len(metas))
     contraindicated = np.fromiter(
-        (bool(m.holds & against) or m.primary_nutrient in unwanted for m in metas),
+        ((bool(against) and bool(m.holds & against)) or m.primary_nutrient in unwanted for m in metas),
         dtype=bool,
         count=len(metas),
     )
@@ -200,7 +200,8 @@ def spread_guarded(order: list[int], metas: Sequence[ProductMeta], *, subject: s
 
 def place_pins(order: list[Ranked], pins: list[Ranked], limit: int) -> list[Ranked]:
     """Insert pinned items at their 1-based positions (clamped to the list end)."""
-    result = [r for r in order if r.product_id not in {p.product_id for p in pins}]
+    pinned = {p.product_id for p in pins}
+    result = [r for r in order if r.product_id not in pinned]
     for pin in sorted(pins, key=lambda p: (p.position, p.product_id)):
         result.insert(min(pin.position - 1, len(result)), pin)
     return result[:limit]
@@ -233,11 +234,10 @@ def rank(
     excluded = {r.product_id for r in rules if r.action == "exclude"}
     buried = {r.product_id for r in rules if r.action == "bury"}
     pin_rules = {r.product_id: r for r in rules if r.action == "pin" and r.product_id not in excluded}
-    eligible = [
-        i
-        for i in np.lexsort((np.array([m.id for m in metas]), -scores)).tolist()
-        if scores[i] >= params.min_score and metas[i].id not in excluded and metas[i].id not in pin_rules
-    ]
+    by_score = np.lexsort((np.array([m.id for m in metas]), -scores))
+    eligible = by_score[scores[by_score] >= params.min_score].tolist()
+    if excluded or pin_rules:
+        eligible = [i for i in eligible if metas[i].id not in excluded and metas[i].id not in pin_rules]
     # Buried products stay listed, after every other relevant product; the caution rule outranks burying.
     order = diversify([i for i in eligible if metas[i].id not in buried], metas, params)
     order = guard_top(
@@ -250,7 +250,11 @@ def rank(
     )
     order = order[:1] + spread_guarded(order[1:], metas, subject=subject, allowed=params.guarded_in_top)
     link_by_id = {r.product_id: dict(r.link_params) for r in rules if r.link_params}
-    ranked = [Ranked(i, metas[i].id, float(scores[i]), link_params=link_by_id.get(metas[i].id, {})) for i in order]
+    # Pins are never in `order`, so no item past the limit can show: only those are built.
+    ranked = [
+        Ranked(i, metas[i].id, float(scores[i]), link_params=link_by_id.get(metas[i].id, {}))
+        for i in order[: params.limit]
+    ]
     pins = []
     for product_id, rule in pin_rules.items():
         i = index_of.get(product_id)

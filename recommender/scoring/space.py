@@ -7,11 +7,14 @@ to the nutrients it supports at strength x evidence weight (restless-legs-syndro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,26 @@ class TagSpace:
     expansion: NDArray[np.float32]
     index: dict[str, int] = field(default_factory=dict)
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _into: dict[tuple[str, str], list[tuple[int, Relation]]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, str], Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {t.slug: i for i, t in enumerate(self.tags)}
+        for position, rel in enumerate(self.relations):
+            self._into.setdefault((rel.target, rel.polarity), []).append((position, rel))
+
+    def remember(self, key: tuple[Any, str], make: Callable[[TagSpace, str], T]) -> T:
+        """`make(self, slug)` for `key = (what, slug)`, worked out once per snapshot (the words of a
+        reason about a tag are the same on every list)."""
+        if key not in self._memo:
+            self._memo[key] = make(self, key[1])
+        value: T = self._memo[key]
+        return value
+
+    def relations_into(self, slug: str, polarity: str) -> list[tuple[int, Relation]]:
+        """(position in `relations`, relation) of this polarity that end at this tag: an index, since
+        explanations ask for every listed item."""
+        return self._into.get((slug, polarity), [])
 
     @property
     def size(self) -> int:

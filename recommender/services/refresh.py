@@ -40,7 +40,7 @@ from recommender.models import (
     RelatedProduct,
 )
 from recommender.scoring.rank import Rule
-from recommender.services.engine import Engine, Item, engine_build
+from recommender.services.engine import Engine, Item, PageQuery, engine_build
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
 from recommender.signals import recommendations_changed
@@ -148,17 +148,15 @@ def page_compute(*, page: ContentPage, engine: Engine, limit: int | None = None)
 
 
 def pages_compute(pages: Sequence[ContentPage], engine: Engine, *, limit: int | None = None) -> dict[int, list[Item]]:
-    """Lists of analysed pages against one engine snapshot; unpublished pages get none."""
-    limit = limit or recommender_settings.STORED_LIMIT
+    """Lists of analysed pages against one engine snapshot, scored as one block; unpublished pages get none."""
     inputs = page_inputs(pages)
-    lists = {}
-    for page in pages:
-        data = inputs[page.pk]
-        lists[page.pk] = (
-            engine.compute(data.weights, advised=data.advised, rules=data.rules, limit=limit, campaign=page.slug)
-            if page.published
-            else []
-        )
+    published = [page for page in pages if page.published]
+    queries = [
+        PageQuery(inputs[p.pk].weights, inputs[p.pk].advised, tuple(inputs[p.pk].rules), p.slug) for p in published
+    ]
+    computed = engine.compute_many(queries, limit=limit or recommender_settings.STORED_LIMIT)
+    lists: dict[int, list[Item]] = {page.pk: [] for page in pages}
+    lists.update(zip((p.pk for p in published), computed, strict=True))
     return lists
 
 

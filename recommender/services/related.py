@@ -18,11 +18,12 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from scipy import sparse
 
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
-from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_many
-from recommender.scoring.related import top_rows
+from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
+from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_vector
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
@@ -38,6 +39,7 @@ class PageMatrix:
     matrix: np.ndarray
     weights: list[dict[str, float]]
     names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
+    columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
 
 
 def active_links() -> Q:
@@ -56,13 +58,12 @@ def page_matrix(engine: Engine) -> PageMatrix:
     names = np.zeros((len(pages), engine.space.size), dtype=bool)
     for i, p in enumerate(pages):
         names[i, [engine.space.index[s] for s, w in weights[p.pk].items() if w > 0 and s in engine.space.index]] = True
-    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages], np.asfortranarray(names))
+    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages], np.asfortranarray(names), sparse_columns(matrix))
 
 
-def line_factors(engine: Engine, pages: PageMatrix, row: int) -> np.ndarray:
-    """LINE_BOOST for pages that name one of the product's own lines (ConcenTrace on its own article)."""
-    lines = [engine.space.index[s] for s in engine.metas[row].tags if engine.space.info(s).kind == "product-line"]
-    if not lines or not len(pages.names):
+def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:
+    """LINE_BOOST for pages that name one of these product lines (ConcenTrace on its own article)."""
+    if not len(pages.names):
         return np.ones(len(pages.pages), dtype=np.float32)
     named = pages.names[:, lines].any(axis=1)
     return np.where(named, recommender_settings.LINE_BOOST, 1.0).astype(np.float32)
@@ -103,30 +104,40 @@ class RelatedLists:
 
 
 def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
-    """Related products and articles of these products, scored as one block each (never products x products)."""
+    """Related products and articles of these products, scored as sparse blocks (never products x products)
+    and explained in one pass per block."""
     limit = recommender_settings.STORED_LIMIT
     min_score = recommender_settings.MIN_SCORE
-    rows = [engine.row_of.get(pid) for pid in product_ids]
-    known = [r for r in rows if r is not None]
-    product_scores = engine.products[known] @ engine.products.T if known else np.zeros((0, len(engine.metas)))
-    page_scores = engine.products[known] @ pages.matrix.T if known else np.zeros((0, len(pages.pages)))
+    rows = {pid: engine.row_of[pid] for pid in product_ids if pid in engine.row_of}
+    known = list(rows.values())
+    block = sparse_rows(engine.products[known]) if known else None
+    product_scores = block @ engine.columns(engine.products) if block is not None else None
+    page_scores = block @ pages.columns if block is not None and pages.pages else None
     page_ids = np.array([p.pk for p in pages.pages], dtype=np.int64)
     links: dict[int, list[ArticleLink]] = defaultdict(list)
     link_rows = ArticleLink.objects.filter(active_links(), product_id__in=list(product_ids), page__published=True)
     for link in link_rows.select_related("page"):
         links[link.product_id].append(link)
-    block_row = {row: i for i, row in enumerate(known)}
+    similar: dict[int, list[tuple[int, float]]] = {}
+    discussed: dict[int, list[tuple[int, float]]] = {}
+    for i, (pid, row) in enumerate(rows.items()):
+        if product_scores is not None:
+            cols, scores = row_of(product_scores, i)
+            others = cols != row
+            similar[pid] = top_entries(
+                cols[others], scores[others], engine.ids, allowed=engine.available, min_score=min_score, limit=limit
+            )
+        if page_scores is not None:
+            cols, scores = row_of(page_scores, i)
+            if lines := engine.line_dims(row):
+                scores = scores * line_factors(pages, lines)[cols]
+            linked = [link.page_id for link in links[pid]]
+            allowed = ~np.isin(page_ids, linked) if linked else None
+            discussed[pid] = top_entries(cols, scores, page_ids, allowed=allowed, min_score=min_score, limit=limit)
+    product_reasons = pair_reasons(engine, similar, rows, engine.products, shared_label)
+    article_reasons = pair_reasons(engine, discussed, rows, pages.matrix, discusses_label)
     lists = {}
-    for pid, row in zip(product_ids, rows, strict=True):
-        if row is None:
-            lists[pid] = RelatedLists([], related_articles(engine, pages, None, None, pid, links[pid], limit))
-            continue
-        scores = np.where(engine.available, product_scores[block_row[row]], -1.0)
-        scores[row] = -1.0
-        found = top_rows(scores, engine.ids, min_score=min_score, limit=limit)
-        reasons = simple_reasons_many(
-            engine.space, engine.products[row], engine.products[[i for i, _ in found]], shared_label
-        )
+    for pid in product_ids:
         related = [
             RelatedItem(
                 related_id=int(engine.ids[i]),
@@ -135,36 +146,40 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
                 reasons=why,
                 cautions=engine.cautions.get(int(engine.ids[i]), []),
             )
-            for rank, ((i, score), why) in enumerate(zip(found, reasons, strict=True), start=1)
+            for rank, ((i, score), why) in enumerate(zip(similar.get(pid, []), product_reasons[pid], strict=True), 1)
         ]
-        article_scores = page_scores[block_row[row]] * line_factors(engine, pages, row)
-        lists[pid] = RelatedLists(
-            related, related_articles(engine, pages, row, (article_scores, page_ids), pid, links[pid], limit)
-        )
+        articles = [
+            ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why)
+            for (i, score), why in zip(discussed.get(pid, []), article_reasons[pid], strict=True)
+        ]
+        lists[pid] = RelatedLists(related, related_articles(engine, articles, pid, links[pid], limit))
     return lists
 
 
-def related_articles(
+def pair_reasons(
     engine: Engine,
-    pages: PageMatrix,
-    row: int | None,
-    scored: tuple[np.ndarray, np.ndarray] | None,
-    product_id: int,
-    links: list[ArticleLink],
-    limit: int,
+    found: dict[int, list[tuple[int, float]]],
+    rows: dict[int, int],
+    targets: np.ndarray,
+    label: Any,
+) -> dict[int, list[list[dict[str, Any]]]]:
+    """Reasons for every (product, listed row of `targets`) pair of a block, in one numpy pass."""
+    left = [rows[pid] for pid, items in found.items() for _ in items]
+    right = [i for items in found.values() for i, _ in items]
+    reasons = simple_reasons_pairs(engine.space, engine.products[left] * targets[right], label) if left else []
+    by_product: dict[int, list[list[dict[str, Any]]]] = defaultdict(list)
+    at = 0
+    for pid, items in found.items():
+        by_product[pid] = reasons[at : at + len(items)]
+        at += len(items)
+    return by_product
+
+
+def related_articles(
+    engine: Engine, items: list[ArticleItem], product_id: int, links: list[ArticleLink], limit: int
 ) -> list[ArticleItem]:
-    """Published pages that discuss what the product holds; linked pages pinned at their positions."""
-    linked = {link.page_id for link in links}
-    items: list[ArticleItem] = []
-    if row is not None and scored is not None:
-        scores, page_ids = scored
-        allowed = np.where(np.isin(page_ids, list(linked)), -1.0, scores)
-        found = top_rows(allowed, page_ids, min_score=recommender_settings.MIN_SCORE, limit=limit)
-        reasons = simple_reasons_many(
-            engine.space, engine.products[row], pages.matrix[[i for i, _ in found]], discusses_label
-        )
-        for (i, score), why in zip(found, reasons, strict=True):
-            items.append(ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why))
+    """The product's articles: pages that discuss what it holds, linked pages pinned at their positions."""
+    items = list(items)
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
             "tag": None,
