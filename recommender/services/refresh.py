@@ -40,6 +40,7 @@ from recommender.models import (
     RelatedProduct,
 )
 from recommender.scoring.rank import Rule
+from recommender.services.bulk import rows_insert, rows_update
 from recommender.services.engine import Engine, Item, PageQuery, engine_build
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
@@ -47,6 +48,9 @@ from recommender.signals import recommendations_changed
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
+RECOMMENDATION_FIELDS = (
+    "page_id", "product_id", "rank", "score", "reasons", "cautions", "link_params", "generation", "computed_at",
+)  # fmt: skip
 
 
 @dataclass
@@ -198,7 +202,12 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
         state.generation += 1
         state.computed_at, state.list_hash = now, digest
         changed.append(state)
-    PageState.objects.bulk_update(list(states.values()), ["generation", "computed_at", "list_hash", "checked_at"])
+    rows_update(
+        PageState,
+        "page_id",
+        ["generation", "computed_at", "list_hash", "checked_at"],
+        [(s.page_id, s.generation, s.computed_at, s.list_hash, s.checked_at) for s in states.values()],
+    )
     if not changed:
         return 0
     changed_ids = [s.page_id for s in changed]
@@ -207,23 +216,14 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     for page_id, product_id in old.values_list("page_id", "product_id"):
         before[page_id].append(product_id)
     old.delete()
-    Recommendation.objects.bulk_create(
-        (
-            Recommendation(
-                page_id=s.page_id,
-                product_id=item.product_id,
-                rank=item.rank,
-                score=item.score,
-                reasons=item.reasons,
-                cautions=item.cautions,
-                link_params=item.link_params,
-                generation=s.generation,
-                computed_at=now,
-            )
+    rows_insert(
+        Recommendation,
+        RECOMMENDATION_FIELDS,
+        [
+            (s.page_id, i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params, s.generation, now)
             for s in changed
-            for item in lists[s.page_id]
-        ),
-        batch_size=2000,
+            for i in lists[s.page_id]
+        ],
     )
     keys = [key for s in changed for key in list_cache_keys(pages[s.page_id].slug)]
     transaction.on_commit(lambda: cache.delete_many(keys))

@@ -25,6 +25,7 @@ from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_vector
+from recommender.services.bulk import rows_insert, rows_update
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
 
@@ -234,7 +235,9 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
             changed.append(state)
     if not changed:
         return 0
-    RelatedState.objects.bulk_update(changed, ["list_hash", "computed_at"])
+    rows_update(
+        RelatedState, "product_id", ["list_hash", "computed_at"], [(s.product_id, s.list_hash, now) for s in changed]
+    )
     changed_ids = [s.product_id for s in changed]
     before: dict[int, list[int]] = defaultdict(list)
     old = RelatedProduct.objects.filter(product_id__in=changed_ids).order_by("product_id", "rank")
@@ -242,24 +245,24 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         before[product_id].append(related_id)
     old.delete()
     RelatedArticle.objects.filter(product_id__in=changed_ids).delete()
-    products = [
-        RelatedProduct(
-            product_id=pid, related_id=i.related_id, rank=i.rank, score=i.score, reasons=i.reasons,
-            cautions=i.cautions, computed_at=now,
-        )
-        for pid in changed_ids
-        for i in lists[pid].products
-    ]  # fmt: skip
-    articles = [
-        RelatedArticle(
-            product_id=pid, page_id=a.page_id, rank=a.rank, score=a.score, reasons=a.reasons,
-            link_params=a.link_params, computed_at=now,
-        )
-        for pid in changed_ids
-        for a in lists[pid].articles
-    ]  # fmt: skip
-    RelatedProduct.objects.bulk_create(products, batch_size=2000)
-    RelatedArticle.objects.bulk_create(articles, batch_size=2000)
+    rows_insert(
+        RelatedProduct,
+        ("product_id", "related_id", "rank", "score", "reasons", "cautions", "computed_at"),
+        [
+            (pid, i.related_id, i.rank, i.score, i.reasons, i.cautions, now)
+            for pid in changed_ids
+            for i in lists[pid].products
+        ],
+    )
+    rows_insert(
+        RelatedArticle,
+        ("product_id", "page_id", "rank", "score", "reasons", "link_params", "computed_at"),
+        [
+            (pid, a.page_id, a.rank, a.score, a.reasons, a.link_params, now)
+            for pid in changed_ids
+            for a in lists[pid].articles
+        ],
+    )
     for pid in changed_ids:
         after = [item.related_id for item in lists[pid].products]
         if before[pid] != after:

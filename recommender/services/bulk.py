@@ -1,0 +1,92 @@
+"""Bulk writes of computed list rows: COPY and UPDATE ... FROM VALUES on PostgreSQL, Django's bulk
+methods elsewhere.
+
+A full refresh writes hundreds of thousands of rows (every page's list, every product's related
+products and articles). Django's `bulk_create` and `bulk_update` build a model instance per row and
+an expression per value, which costs more than the scoring; PostgreSQL's COPY streams plain tuples.
+Rows are given as tuples in the order of `fields`; like the bulk methods, no signal is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+
+Row = Sequence[Any]
+
+
+def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> int:
+    """Insert rows (tuples of `fields`, by attname); returns how many. Auto primary keys are left to the database."""
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    if not streams(connection):
+        model._default_manager.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows], 2000)
+        return len(rows)
+    columns = [model._meta.get_field(name) for name in fields]
+    prepare = [preparer(field, connection) for field in columns]
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([p(v) for p, v in zip(prepare, row, strict=True)])
+    return len(rows)
+
+
+def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows: Sequence[Row]) -> int:
+    """Set `fields` on the rows whose `key` is each tuple's first value; returns how many tuples."""
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        by_key = {row[0]: row[1:] for row in rows}
+        objs = list(model._default_manager.filter(**{f"{key}__in": list(by_key)}))
+        for obj in objs:
+            for name, value in zip(fields, by_key[getattr(obj, key)], strict=True):
+                setattr(obj, name, value)
+        model._default_manager.bulk_update(objs, list(fields), batch_size=500)
+        return len(rows)
+    opts = model._meta
+    columns = [opts.get_field(name) for name in (key, *fields)]
+    prepare = [preparer(field, connection) for field in columns]
+    quote = connection.ops.quote_name
+    casts = [f"%s::{field.db_type(connection)}" for field in columns]
+    assign = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    names = ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
+            values = ", ".join(f"({', '.join(casts)})" for _ in batch)
+            params = [p(v) for row in batch for p, v in zip(prepare, row, strict=True)]
+            # Identifiers come from the model's metadata, quoted; values are parameters.
+            table, match = quote(opts.db_table), quote(columns[0].column)
+            sql = f"UPDATE {table} AS t SET {assign} FROM (VALUES {values}) AS v ({names}) WHERE t.{match} = v.{match}"  # noqa: S608
+            cursor.execute(sql, params)
+    return len(rows)
+
+
+def streams(connection: Any) -> bool:
+    """PostgreSQL through psycopg 3 (the project's driver) streams COPY; a host on psycopg2 gets `bulk_create`."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return bool(is_psycopg3)
+
+
+def preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
+    """How one column's values reach the database: JSON as text, plain scalars as they are, anything
+    else through the field (the conversion `bulk_create` applies)."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def dump(value: Any) -> str | None:
+            return None if value is None else json.dumps(value, cls=encoder)
+
+        return dump
+    if isinstance(field, models.IntegerField | models.FloatField | models.CharField | models.ForeignKey):
+        return lambda value: value
+    return lambda value: field.get_db_prep_save(value, connection)

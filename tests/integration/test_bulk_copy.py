@@ -1,0 +1,66 @@
+"""Lists written with PostgreSQL's COPY read back exactly as `bulk_create` would have stored them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from recommender.models import ContentPage, Recommendation, RelatedProduct
+from recommender.services.bulk import rows_insert
+from shop.catalog.models import Product
+from tests.conftest import require_services
+
+pytestmark = pytest.mark.integration
+
+AWKWARD = {"label": 'Tab\tnew\nline, "quotes", back\\slash, ñ, 日本, \u2028 and a NUL-free end', "n": [1.5, None]}
+
+
+@pytest.mark.django_db
+def test_copy_round_trip_matches_bulk_create() -> None:
+    require_services()
+    assert connection.vendor == "postgresql"
+    call_command("load_demo", verbosity=0)
+    page = ContentPage.objects.first()
+    first, second = Product.objects.order_by("pk")[:2]
+    now = timezone.now()
+
+    def row(product: Product, rank: int) -> Recommendation:
+        return Recommendation(
+            page=page, product=product, rank=rank, score=0.5, reasons=[AWKWARD], cautions=[],
+            link_params={"utm_campaign": "x&y=z"}, generation=3, computed_at=now,
+        )  # fmt: skip
+
+    Recommendation.objects.filter(page=page).delete()
+    copied_row = row(first, 1)
+    fields = [f.attname for f in Recommendation._meta.concrete_fields if f.attname != "id"]
+    assert rows_insert(Recommendation, fields, [[getattr(copied_row, name) for name in fields]]) == 1
+    Recommendation.objects.bulk_create([row(second, 2)])
+    copied, created = Recommendation.objects.filter(page=page).order_by("rank")
+    for field in ("score", "reasons", "cautions", "link_params", "generation", "computed_at"):
+        assert getattr(copied, field) == getattr(created, field), field
+    assert copied.pk and copied.reasons == [AWKWARD]
+
+    related = [(first.pk, second.pk, 1, 0.25, [], [], now)]
+    names = ("product_id", "related_id", "rank", "score", "reasons", "cautions", "computed_at")
+    assert rows_insert(RelatedProduct, names, related) == 1
+    assert RelatedProduct.objects.get(product=first, related=second).score == 0.25
+    assert rows_insert(RelatedProduct, names, []) == 0
+
+
+@pytest.mark.django_db
+def test_update_from_values_sets_each_row() -> None:
+    require_services()
+    from recommender.models import PageState
+    from recommender.services.bulk import rows_update
+
+    call_command("load_demo", verbosity=0)
+    pages = list(ContentPage.objects.order_by("pk")[:3])
+    PageState.objects.bulk_create([PageState(page=p) for p in pages], ignore_conflicts=True)
+    now = timezone.now()
+    rows = [(p.pk, n + 5, now, f"hash-{n}", now) for n, p in enumerate(pages)]
+    assert rows_update(PageState, "page_id", ["generation", "computed_at", "list_hash", "checked_at"], rows) == 3
+    stored = {s.page_id: s for s in PageState.objects.filter(page__in=pages)}
+    for n, p in enumerate(pages):
+        assert (stored[p.pk].generation, stored[p.pk].list_hash, stored[p.pk].computed_at) == (n + 5, f"hash-{n}", now)
