@@ -3,17 +3,25 @@ restarted PostgreSQL. Every test runs `celery -A shop worker` processes on real 
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test import Client
 
+from recommender.api.caching import response_key
+from recommender.cachekeys import version_key
+from recommender.conf import recommender_settings
 from recommender.dirty import KINDS, dirty_key, redis_client
 from recommender.models import ContentPage, DirtyMark, Tag
 from recommender.services.tagging import product_tags_set
@@ -21,11 +29,14 @@ from recommender.tasks import refresh_all_pages
 from shop.catalog.models import Product
 from shop.celery import app as celery_app
 from tests.integration.conftest import (
+    RedisServer,
     Worker,
+    broker,
     checks,
     clean_full_refresh,
     eager,
     load_demo,
+    merchandiser_client,
     page_skus,
     stored_lists,
     wait_for,
@@ -162,3 +173,111 @@ def test_worker_sigterm_mid_task_finishes_it_and_loses_nothing(worker_factory: C
     assert DROPS not in page_skus(RLS)
     with eager():
         assert stored_lists() == clean_full_refresh()
+
+
+# ---------------------------------------------------------------- shoppers reading while a fault happens
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One GET: when it started, how long it took, its status (0: it raised), and a list's skus."""
+
+    path: str
+    started: float
+    seconds: float
+    status: int
+    skus: tuple[str, ...] = ()
+    error: str = ""
+
+
+def listed(body: bytes) -> tuple[str, ...]:
+    """The skus of a recommendation list's JSON body; nothing for any other body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ()
+    return tuple(item["product"]["sku"] for item in data.get("items", [])) if isinstance(data, dict) else ()
+
+
+class Serving:
+    """Shoppers reading pages and lists, one GET after another in a thread, for the length of a `with` block.
+
+    `get(path, n)` makes the n-th request and returns its status and body.
+    """
+
+    def __init__(self, get: Callable[[str, int], tuple[int, bytes]], paths: list[str], pause: float = 0.05) -> None:
+        self.get, self.paths, self.pause = get, paths, pause
+        self.answers: list[Answer] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self) -> Serving:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+    def run(self) -> None:
+        try:
+            n = 0
+            while not self.stopping.is_set():
+                path = self.paths[n % len(self.paths)]
+                started = time.monotonic()
+                try:
+                    status, body = self.get(path, n)
+                    error = ""
+                except Exception as exc:  # every failure is an answer the test judges
+                    status, body, error = 0, b"", repr(exc)
+                self.answers.append(Answer(path, started, time.monotonic() - started, status, listed(body), error))
+                n += 1
+                time.sleep(self.pause)
+        finally:
+            connections.close_all()
+
+    def since(self, moment: float, path: str | None = None) -> list[Answer]:
+        return [a for a in self.answers if a.started >= moment and path in (None, a.path)]
+
+
+def client_get(path: str, n: int) -> tuple[int, bytes]:
+    """A GET through Django's test client from the n-th of many addresses (the anonymous throttle is per address)."""
+    response = Client(REMOTE_ADDR=f"10.15.{n // 250}.{n % 250 + 1}").get(path)
+    return response.status_code, response.content
+
+
+API = f"/api/v1/pages/{RLS}/recommendations/"
+PAGE = f"/learn/{RLS}/"
+
+
+def test_redis_flushed_while_serving_rebuilds_the_cache_and_loses_nothing(
+    worker_factory: Callable[..., Worker], private_redis: RedisServer
+) -> None:
+    load_demo()
+    merchandiser = merchandiser_client()
+    with broker(private_redis.url):
+        worker_factory(private_redis.url, name="flushed", include=PROBE)
+        celery_app.conf.task_always_eager = False
+        redis = redis_client()
+        with Serving(client_get, [API, PAGE]) as serving:
+            wait_for(lambda: len(serving.answers) >= 10 and cache.get(version_key(RLS)), timeout=10)  # cached
+            cached_keys = redis.dbsize()
+            redis.flushdb()  # cache, broker queue and bindings, dirty sets: all gone
+            flushed = time.monotonic()
+            # A stock feed's change right after the flush still reaches the stored and the served list.
+            response = merchandiser.patch(f"/api/v1/products/{DROPS}/", {"in_stock": False}, format="json")
+            assert response.status_code == 200
+            wait_for(lambda: DROPS not in page_skus(RLS), timeout=30)
+            changed = time.monotonic()
+            wait_for(lambda: len(serving.since(changed)) >= 10, timeout=10)
+        assert [a for a in serving.answers if a.status != 200] == []
+        answers = serving.since(flushed)
+        assert {a.path for a in answers} == {API, PAGE}
+        assert all(a.skus for a in answers if a.path == API)  # served, from the database until cached again
+        assert DROPS not in serving.since(changed, API)[-1].skus
+        entry = cache.get(response_key("http://testserver", RLS, recommender_settings.LIMIT))
+        assert entry is not None and entry[0] == cache.get(version_key(RLS))  # rebuilt: the next read is a hit
+        assert nothing_pending()
+    with eager():
+        assert stored_lists() == clean_full_refresh()
+    print(f"{len(serving.answers)} answers, {len(answers)} after the flush of {cached_keys} keys")
