@@ -11,10 +11,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -78,11 +80,19 @@ def checks() -> dict[int, float]:
     return {pk: at.timestamp() if at else 0.0 for pk, at in PageState.objects.values_list("page_id", "checked_at")}
 
 
-def merchandiser_client(username: str = "feed") -> APIClient:
+def merchandiser(username: str) -> User:
+    """A user in the merchandiser group. The groups come from data migrations and a transactional test's flush
+    empties them, so they are made again first."""
+    import_module("recommender.migrations.0006_role_permissions").assign_roles(django_apps)
+    import_module("shop.catalog.migrations.0003_merchandiser_facts").assign_grants(django_apps)
     user = User.objects.create_user(username, password="feed-pass-123")
     user.groups.add(Group.objects.get(name="merchandiser"))
+    return user
+
+
+def merchandiser_client(username: str = "feed") -> APIClient:
     client = APIClient()
-    client.force_authenticate(user)
+    client.force_authenticate(merchandiser(username))
     return client
 
 

@@ -3,11 +3,15 @@ restarted PostgreSQL. Every test runs `celery -A shop worker` processes on real 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import signal
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from recommender.api.caching import response_key
 from recommender.cachekeys import version_key
@@ -29,13 +34,16 @@ from recommender.tasks import refresh_all_pages
 from shop.catalog.models import Product
 from shop.celery import app as celery_app
 from tests.integration.conftest import (
+    PostgresServer,
     RedisServer,
+    WebServer,
     Worker,
     broker,
     checks,
     clean_full_refresh,
     eager,
     load_demo,
+    merchandiser,
     merchandiser_client,
     page_skus,
     stored_lists,
@@ -131,13 +139,12 @@ def page_state_locked(page_id: int) -> Iterator[None]:
             other.rollback()
 
 
-def waiting_on_a_lock() -> int:
-    """Sessions of the test database waiting for a lock now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])
+def waiting_on_a_lock(url: str | None = None) -> int:
+    """Sessions of a database (by default the test database) waiting for a lock now."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    with psycopg.connect(url or database_url(), autocommit=True) as other:
+        row = other.execute(query).fetchone()
+    return int(row[0]) if row else 0
 
 
 def queued_or_unacked() -> int:
@@ -251,7 +258,7 @@ PAGE = f"/learn/{RLS}/"
 
 
 def test_redis_flushed_while_serving_rebuilds_the_cache_and_loses_nothing(
-    worker_factory: Callable[..., Worker], private_redis: RedisServer
+    private_redis: RedisServer, worker_factory: Callable[..., Worker]
 ) -> None:
     load_demo()
     merchandiser = merchandiser_client()
@@ -281,3 +288,86 @@ def test_redis_flushed_while_serving_rebuilds_the_cache_and_loses_nothing(
     with eager():
         assert stored_lists() == clean_full_refresh()
     print(f"{len(serving.answers)} answers, {len(answers)} after the flush of {cached_keys} keys")
+
+
+# ---------------------------------------------------------------- PostgreSQL restarted while serving
+
+
+def http_get(base: str) -> Callable[[str, int], tuple[int, bytes]]:
+    def get(path: str, n: int) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                return int(response.status), bytes(response.read())
+        except urllib.error.HTTPError as error:
+            return int(error.code), bytes(error.read())
+
+    return get
+
+
+def http_patch(url: str, body: dict[str, object], token: str) -> int:
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="PATCH")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def merchandiser_token() -> str:
+    return str(Token.objects.create(user=merchandiser("stock-feed")).key)
+
+
+def test_postgres_restarted_while_serving_recovers_connections(
+    private_redis: RedisServer, private_postgres: PostgresServer, worker_factory: Callable[..., Worker]
+) -> None:
+    load_demo()
+    token = merchandiser_token()
+    private_postgres.copy_from(database_url())  # the demo, in a PostgreSQL this test may stop
+    env = {
+        "DATABASE_URL": private_postgres.url, "REDIS_URL": private_redis.url, "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }  # fmt: skip
+    # Two servers: one serving all along, and one whose only process is idle through the restart, its
+    # persistent database connection left broken.
+    web, idle = WebServer("pg-restart", env), WebServer("pg-restart-idle", env, workers=1)
+    try:
+        with broker(private_redis.url):
+            web.wait_ready()
+            idle.wait_ready()
+            worker_factory(private_redis.url, name="pg-restart", include=PROBE, DATABASE_URL=env["DATABASE_URL"])
+            assert http_get(idle.url)(PAGE, 0)[0] == 200
+            with Serving(http_get(web.url), [API, PAGE], pause=0.1) as serving:
+                wait_for(lambda: len(serving.answers) >= 10, timeout=30)
+                with contextlib.suppress(psycopg.OperationalError), psycopg.connect(private_postgres.url) as other:
+                    # The outbox is locked elsewhere, so the drain of the next change stops in the middle: it has
+                    # taken the change from Redis and waits for the database when the restart comes.
+                    other.execute("LOCK TABLE recommender_dirtymark IN ACCESS EXCLUSIVE MODE")
+                    assert http_patch(f"{web.url}/api/v1/products/{DROPS}/", {"in_stock": False}, token) == 200
+                    wait_for(lambda: waiting_on_a_lock(private_postgres.url), timeout=30)
+                    down = time.monotonic()
+                    private_postgres.stop()  # a fast shutdown: every session is terminated
+                time.sleep(2)
+                private_postgres.start()
+                up = time.monotonic()
+                idle_after = [http_get(idle.url)(PAGE, n)[0] for n in range(3)]
+                # The drain retries and applies the change; the served list shows it.
+                wait_for(lambda: any(DROPS not in a.skus for a in serving.since(up, API) if a.skus), timeout=60)
+                wait_for(lambda: len(serving.since(up)) >= 20, timeout=30)
+            retries, successes = probe_events("retry", DRAIN), probe_events("success", DRAIN)
+    finally:
+        web.stop()
+        idle.stop()
+    before = [a for a in serving.answers if a.started < down]
+    during = [a for a in serving.answers if down <= a.started < up]
+    after = serving.since(up)
+    assert before and all(a.status == 200 for a in before)
+    assert all(a.status in (200, 500) and a.seconds < 5 for a in during), during  # failed cleanly, never hung
+    assert all(a.status == 200 for a in after), [a for a in after if a.status != 200]
+    assert idle_after == [200, 200, 200]  # its broken connection was noticed and replaced, not used
+    # The drain was cut off by the restart and retried until the database was back; nothing was lost.
+    assert retries and all("OperationalError" in r for r in retries), retries
+    assert len(successes) == 1
+    print(
+        f"before {len(before)} ok; during {len(during)}: {sum(a.status == 200 for a in during)} ok,"
+        f" {sum(a.status == 500 for a in during)} 500, slowest {max(a.seconds for a in during):.2f} s;"
+        f" after {len(after)} ok; idle server {idle_after}; drain retries {len(retries)}"
+    )
