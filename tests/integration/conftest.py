@@ -1,4 +1,5 @@
-"""Integration fixtures: real `celery -A shop worker` processes on Redis and the test database."""
+"""Integration fixtures: real `celery -A shop worker` processes on Redis and the test database; private Redis,
+PostgreSQL and gunicorn servers a fault test may stop; the helpers the tests share."""
 
 from __future__ import annotations
 
