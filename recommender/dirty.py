@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from recommender.conf import recommender_settings
 
@@ -128,7 +128,11 @@ def everything_changed() -> None:
 
 
 def pop_dirty() -> dict[str, set[int]]:
-    """Take every pending id out of Redis and the outbox, atomically per store."""
+    """Take every pending id out of Redis and the outbox, atomically per store.
+
+    When the outbox cannot be read (the database is away), the ids taken from Redis are put back before the
+    error is raised, so the drain's retry finds them again.
+    """
     from recommender.models import DirtyMark
 
     taken: dict[str, set[int]] = {kind: set() for kind in KINDS}
@@ -142,9 +146,13 @@ def pop_dirty() -> dict[str, set[int]]:
         replies = pipe.execute()
         for kind, members in zip(KINDS, replies[::2], strict=True):
             taken[kind].update(int(m) for m in members)
-    with transaction.atomic():
-        marks = list(DirtyMark.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "object_id"))
-        DirtyMark.objects.filter(pk__in=[pk for pk, _, _ in marks]).delete()
+    try:
+        with transaction.atomic():
+            marks = list(DirtyMark.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "object_id"))
+            DirtyMark.objects.filter(pk__in=[pk for pk, _, _ in marks]).delete()
+    except DatabaseError:
+        mark_again(taken)  # the database is away: what was taken from Redis goes back for the retried drain
+        raise
     for _, kind, object_id in marks:
         taken.setdefault(kind, set()).add(object_id or 0)
     return taken

@@ -15,12 +15,20 @@ from recommender.services.refresh import chunks_for_full_refresh, recommendation
 
 logger = logging.getLogger(__name__)
 
+# Failures a task retries: the database failing for a moment (a restart, a serialization failure), running out
+# of time. Anything else is a bug and is not retried.
+TRANSIENT = (DatabaseError, SoftTimeLimitExceeded)
+
 RETRY = {
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "autoretry_for": (DatabaseError, SoftTimeLimitExceeded),
+    "autoretry_for": TRANSIENT,
+    # Retries 1, 2, 4, 8 and 16 s after a failure: together longer than a database restart. Without jitter on
+    # purpose: Celery's default full jitter draws each delay from 0 up to these, so all five retries could
+    # fall inside one second of an outage and the task give up.
     "retry_backoff": True,
     "retry_backoff_max": 60,
+    "retry_jitter": False,
     "max_retries": 5,
 }
 
@@ -73,7 +81,8 @@ def refresh_all_pages() -> int | None:
 def drain_dirty() -> int:
     """Refresh everything marked dirty since the last drain (debounced; also run periodically).
 
-    If the drain runs out of time, what it took is marked dirty again before it retries: nothing is lost.
+    If the drain fails in a way it retries (the database fails, or it runs out of time), what it took is marked
+    dirty again before it retries: nothing is lost.
     """
     dirty = pop_dirty()
     try:
@@ -84,7 +93,7 @@ def drain_dirty() -> int:
         if not pages and not products:
             return 0
         return recommendations_refresh(page_ids=pages, product_ids=products).pages
-    except SoftTimeLimitExceeded:
+    except TRANSIENT:
         mark_again(dirty)
         raise
 

@@ -84,10 +84,13 @@ TEMPLATES = [
     },
 ]
 
+# Connections persist for a minute; each request first checks the one it reuses, so a connection broken while
+# idle (a database restart, a failover) is replaced instead of failing the request that finds it.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",  # empty counts as unset
         conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

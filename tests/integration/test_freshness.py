@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from recommender.dirty import SCHEDULED_KEY, dirty_key, redis_client, refresh_batch
-from recommender.models import ContentPage, DirtyMark, PageState, Recommendation, Tag
-from recommender.services.engine import engine_build
+from recommender.models import ContentPage, DirtyMark, PageState, Tag
 from recommender.services.pages import page_upsert
-from recommender.services.refresh import page_compute
 from recommender.services.tagging import product_tags_set
 from recommender.tasks import drain_dirty, refresh_all_pages
 from shop.catalog.models import Product
 from shop.celery import app as celery_app
-from tests.integration.conftest import RedisServer, Worker, wait_for
+from tests.integration.conftest import (
+    RedisServer,
+    Worker,
+    broker,
+    checks,
+    clean_full_refresh,
+    eager,
+    load_demo,
+    merchandiser_client,
+    page_skus,
+    settle,
+    stored_lists,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,77 +41,12 @@ RLS = "how-to-treat-restless-leg-syndrome"
 DROPS = "TM-CTD-8OZ"
 
 
-@contextmanager
-def eager() -> Iterator[None]:
-    """Run tasks in this process for set-up steps, then hand them back to the worker."""
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = False
-
-
-def load_demo() -> None:
-    with eager():
-        call_command("load_demo", verbosity=0)
-        call_command("refresh_recommendations", verbosity=0)
-
-
 def rls_skus() -> list[str]:
-    ids = list(Recommendation.objects.filter(page__slug=RLS).order_by("rank").values_list("product_id", flat=True))
-    skus = dict(Product.objects.filter(pk__in=ids).values_list("pk", "sku"))
-    return [skus[i] for i in ids]
+    return page_skus(RLS)
 
 
 def generations() -> dict[int, int]:
     return dict(PageState.objects.values_list("page_id", "generation"))
-
-
-def checks() -> dict[int, float]:
-    """When each page's list was last refreshed, changed or not (an unchanged list is not rewritten)."""
-    return {pk: at.timestamp() if at else 0.0 for pk, at in PageState.objects.values_list("page_id", "checked_at")}
-
-
-def merchandiser_client() -> APIClient:
-    user = User.objects.create_user("feed", password="feed-pass-123")
-    user.groups.add(Group.objects.get(name="merchandiser"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def stored_lists() -> dict[int, list[tuple[int, int]]]:
-    lists: dict[int, list[tuple[int, int]]] = {}
-    for page_id, product_id, rank in Recommendation.objects.order_by("page_id", "rank").values_list(
-        "page_id", "product_id", "rank"
-    ):
-        lists.setdefault(page_id, []).append((product_id, rank))
-    return lists
-
-
-def clean_full_refresh() -> dict[int, list[tuple[int, int]]]:
-    """What every page's list should be now, computed in this process without storing anything."""
-    engine = engine_build()
-    lists = {}
-    for page in ContentPage.objects.all():
-        items = page_compute(page=page, engine=engine)
-        if items:
-            lists[page.pk] = [(i.product_id, i.rank) for i in items]
-    return lists
-
-
-def settle(check: Callable[[], Any], quiet: float = 3.0, timeout: float = 60.0) -> None:
-    """Wait until `check()` returns the same value for `quiet` seconds (the worker has gone idle)."""
-    deadline = time.monotonic() + timeout
-    last, since = check(), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        now = check()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-    pytest.fail("the worker did not go idle")
 
 
 def test_stock_feed_reaches_the_page_within_seconds(celery_worker_process: Any) -> None:
@@ -176,29 +119,6 @@ def test_killed_worker_mid_refresh_is_repaired_after_restart(worker_factory: Cal
     settle(checks)
     with eager():
         assert stored_lists() == clean_full_refresh()
-
-
-@contextmanager
-def broker(url: str) -> Iterator[None]:
-    """Point this process's cache and Celery producer at another Redis for the length of a test."""
-    caches = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    old = celery_app.conf.broker_url
-    with override_settings(CACHES=caches, REDIS_URL=url):
-        celery_app.conf.broker_url = url
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-        try:
-            yield
-        finally:
-            celery_app.conf.broker_url = old
-            celery_app._pool = None
-            celery_app.amqp._producer_pool = None
 
 
 def test_redis_outage_serves_from_database_and_applies_edits_later(
