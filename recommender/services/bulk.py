@@ -26,7 +26,7 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
     if not streams(connection):
         model._default_manager.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows], 2000)
         return len(rows)
-    columns = [model._meta.get_field(name) for name in fields]
+    columns = concrete(model, fields)
     prepare = [preparer(field, connection) for field in columns]
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
@@ -50,7 +50,7 @@ def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows
         model._default_manager.bulk_update(objs, list(fields), batch_size=500)
         return len(rows)
     opts = model._meta
-    columns = [opts.get_field(name) for name in (key, *fields)]
+    columns = concrete(model, [key, *fields])
     prepare = [preparer(field, connection) for field in columns]
     quote = connection.ops.quote_name
     casts = [f"%s::{field.db_type(connection)}" for field in columns]
@@ -66,6 +66,12 @@ def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows
             sql = f"UPDATE {table} AS t SET {assign} FROM (VALUES {values}) AS v ({names}) WHERE t.{match} = v.{match}"  # noqa: S608
             cursor.execute(sql, params)
     return len(rows)
+
+
+def concrete(model: type[models.Model], names: Sequence[str]) -> list[models.Field[Any, Any]]:
+    """The model's columns by attname ("page_id") or name ("page")."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields} | {f.name: f for f in model._meta.concrete_fields}
+    return [by_name[name] for name in names]
 
 
 def streams(connection: Any) -> bool:
