@@ -40,6 +40,7 @@ from recommender.models import (
     RelatedProduct,
 )
 from recommender.scoring.rank import Rule
+from recommender.scoring.related import sparse_rows
 from recommender.services.bulk import rows_insert, rows_update
 from recommender.services.engine import Engine, Item, PageQuery, engine_build
 from recommender.services.pages import content_hash, page_analyse, page_extract
@@ -276,11 +277,36 @@ def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
 
 
 def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
-    """The products themselves, those sharing an expanded tag with them, and those listing them now."""
-    reach = product_reach(engine, product_ids)
-    near = {int(engine.ids[i]) for i in np.flatnonzero((engine.products > 0)[:, reach].any(axis=1))}
+    """The products themselves, those listing them now, and those whose related list they can enter.
+
+    A changed product enters another product's list only if it scores at least that list's last stored
+    score (or the minimum score, on a list that is not full); every other list stays as it is. This
+    bounds a change to a common tag by one sparse product, not by every product sharing the tag.
+    """
     listing = RelatedProduct.objects.filter(related_id__in=product_ids).values_list("product_id", flat=True)
-    return near | set(product_ids) | set(listing)
+    near = set(product_ids) | set(listing)
+    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
+    if not rows:
+        return near
+    min_score = recommender_settings.MIN_SCORE
+    best = np.zeros(len(engine.ids), dtype=np.float32)
+    for start in range(0, len(rows), CHUNK):
+        block = sparse_rows(engine.products[rows[start : start + CHUNK]]) @ engine.columns(engine.products)
+        best = np.maximum(best, block.toarray().max(axis=0))
+    reached = np.flatnonzero(best >= min_score)
+    candidates = [int(i) for i in engine.ids[reached]]
+    last = dict(
+        RelatedProduct.objects.filter(product_id__in=candidates, rank=recommender_settings.STORED_LIMIT).values_list(
+            "product_id", "score"
+        )
+    )
+    tolerance = 1e-4  # stored scores are rounded to four places
+    near |= {
+        pid
+        for pid, score in zip(candidates, best[reached].tolist(), strict=True)
+        if score >= last.get(pid, min_score) - tolerance
+    }
+    return near
 
 
 def products_near_pages(engine: Engine, page_ids: Sequence[int]) -> set[int]:
