@@ -252,27 +252,43 @@ def expanded_page_tags(engine: Engine, page_ids: Iterable[int] | None = None) ->
     return ids, engine.space.expand(raw) > 0
 
 
-def product_reach(engine: Engine, product_ids: Iterable[int]) -> np.ndarray:
-    """The tags these products reach after expansion (their approved tags and what they contain)."""
-    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
-    reach: np.ndarray = np.zeros(engine.space.size, dtype=bool)
-    if rows:
-        contained = np.asarray(engine.holds[rows].any(axis=0), dtype=np.float32)
-        reach = np.asarray((engine.products[rows] > 0).any(axis=0)) | (engine.space.expand(contained) > 0)
-    return reach
-
-
 def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
-    """Pages the products can appear on, plus pages that list, pin or link them now."""
-    reach = product_reach(engine, product_ids)
-    ids, matrix = expanded_page_tags(engine)
-    found = {ids[i] for i in np.flatnonzero((matrix & reach).any(axis=1))} if ids else set()
+    """Pages the products can appear on, plus pages that list, pin or link them now.
+
+    A product can appear on a page only where it scores at least the minimum score, by the scores the
+    engine ranks with (against the whole page and against the page without guarded nutrients); on
+    every other page it is not even a candidate, so that list stays as it is.
+    """
+    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
+    found = pages_reached(engine, rows) if rows else set()
     found |= set(Recommendation.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
     found |= set(ArticleLink.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
     placed = Placement.objects.filter(product_id__in=product_ids)
     found |= set(placed.exclude(page__isnull=True).values_list("page_id", flat=True))
     tag_scoped = placed.filter(page__isnull=True, tag__isnull=False).values_list("tag_id", flat=True)
     found |= set(PageTag.objects.filter(tag_id__in=list(tag_scoped)).values_list("page_id", flat=True))
+    return found
+
+
+def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
+    """Published pages where any of these product rows scores at least the minimum score."""
+    weights: dict[int, dict[str, float]] = defaultdict(dict)
+    advised: dict[int, set[str]] = defaultdict(set)
+    tags = PageTag.objects.filter(page__published=True)
+    for page_id, slug, weight, against in tags.values_list("page_id", "tag__slug", "weight", "advised_against"):
+        weights[page_id][slug] = weight
+        if against:
+            advised[page_id].add(slug)
+    ids = sorted(weights)
+    prepared = [engine.prepare(weights[pk], frozenset(advised[pk])) for pk in ids]
+    found: set[int] = set()
+    for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
+        group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
+        products = matrix[rows].T
+        whole = np.vstack([prepared[j].page for j in group]) @ products
+        opened = np.vstack([prepared[j].open_page for j in group]) @ products
+        best = np.maximum(whole, opened).max(axis=1)
+        found |= {ids[group[j]] for j in np.flatnonzero(best >= recommender_settings.MIN_SCORE - 1e-6)}
     return found
 
 
