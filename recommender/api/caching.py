@@ -191,7 +191,9 @@ def origin(request: HttpRequest) -> str:
 
 
 def request_key(request: HttpRequest, slug: str, limit: int) -> str:
-    return response_key(origin(request), slug, limit, get_language() or "en")
+    # LocaleMiddleware leaves the language it activated on the request: cheaper than asking for it again.
+    language = getattr(request, "LANGUAGE_CODE", None) or get_language() or "en"
+    return response_key(origin(request), slug, limit, language)
 
 
 def fetch(keys: list[str], counts: Sequence[tuple[Counter, int]] = ()) -> tuple[list[Any], list[int | None]]:
