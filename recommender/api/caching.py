@@ -183,11 +183,31 @@ def _settings_changed(*, setting: str, **kwargs: Any) -> None:
         local_seconds.cache_clear()
         local_responses.forget()
         local_counts.clear()
+    if setting in HOST_SETTINGS:
+        valid_hosts.clear()
+
+
+# Hosts `get_host` accepted, by the headers they came from; dropped when the settings it reads change.
+HOST_SETTINGS = {"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT"}
+valid_hosts: dict[tuple[str | None, ...], str] = {}
 
 
 def origin(request: HttpRequest) -> str:
-    """Scheme and host of the request; `get_host` also refuses hosts outside ALLOWED_HOSTS."""
-    return f"{request.scheme}://{request.get_host()}"
+    """Scheme and host of the request; `get_host` also refuses hosts outside ALLOWED_HOSTS.
+
+    `get_host` reads only these headers and settings, so its answer is remembered (a refused host raises,
+    and is not): every read of a busy list would otherwise validate the same Host again.
+    """
+    meta = request.META
+    headers = tuple(meta.get(name) for name in ("HTTP_X_FORWARDED_HOST", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT",
+                                                "HTTP_X_FORWARDED_PORT"))  # fmt: skip
+    host = valid_hosts.get(headers)
+    if host is None:
+        host = request.get_host()
+        if len(valid_hosts) >= 256:
+            valid_hosts.clear()
+        valid_hosts[headers] = host
+    return f"{request.scheme}://{host}"
 
 
 def request_key(request: HttpRequest, slug: str, limit: int) -> str:
@@ -273,7 +293,7 @@ def render(payload: dict[str, Any]) -> tuple[bytes, str]:
 def conditional(request: HttpRequest, body: bytes, etag: str) -> HttpResponse:
     """200 with the bytes, or 304 with no body when the client already holds this ETag."""
     held = request.META.get("HTTP_IF_NONE_MATCH")
-    if held and (held.strip() == "*" or etag in {tag.removeprefix("W/") for tag in parse_etags(held)}):
+    if held and (held == etag or held.strip() == "*" or etag in {t.removeprefix("W/") for t in parse_etags(held)}):
         response = HttpResponse(status=304)
         del response["Content-Type"]
     else:
