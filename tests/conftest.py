@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 
-from recommender.api.caching import local_counts, local_responses
+from recommender.api.caching import local_counts, local_responses, local_slugs
 from shop.celery import app as celery_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -57,6 +57,7 @@ def _eager_tasks_and_clean_cache() -> Iterator[None]:
     cache.clear()
     local_responses.forget()
     local_counts.clear()
+    local_slugs.clear()
     yield
     celery_app.conf.task_always_eager = True
 

@@ -36,6 +36,7 @@ from recommender.conf import DEFAULTS, recommender_settings
 
 @lru_cache(maxsize=4096)
 def hashed(secret: str, ident: str) -> str:
+    """A client's address hashed with the secret key, remembered: busy clients come back many times a second."""
     return hashlib.sha256(f"{secret}:{ident}".encode()).hexdigest()[:24]
 
 
