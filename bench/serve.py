@@ -4,13 +4,15 @@ One gunicorn sync worker serves the demo (a SQLite file made here with load_demo
 bench URLconf (bench/serve_urls.py); the cache is Redis DB 13 on 127.0.0.1:6379 when it answers (the
 results say when it did not). wrk on loopback runs the endpoints in interleaved rounds, so drift on a
 shared machine hits every side alike; figures are medians over the rounds. Every process started here
-is stopped, also on failure. `python bench/serve.py` prints the results as JSON.
+is stopped, also on failure. Run alone (`python -m bench.serve`) it prints the results as JSON and writes
+them to bench/results/serve.json; `make bench` runs it through bench/run.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -25,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "serve.json"
 REDIS_URL = os.environ.get("BENCH_SERVE_REDIS_URL", "redis://127.0.0.1:6379/13")
-ROUNDS = int(os.environ.get("BENCH_SERVE_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_SERVE_ROUNDS", "8"))
 SECONDS = int(os.environ.get("BENCH_SERVE_SECONDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_SERVE_CONNECTIONS", "4"))
+SETTLE = float(os.environ.get("BENCH_SERVE_SETTLE", "0.5"))
 RLS = "how-to-treat-restless-leg-syndrome"
 DROPS = "TM-CTD-8OZ"
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -84,7 +88,7 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, 
         return error.code, error.read(), dict(error.headers)
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+def wrk(url: str, headers: dict[str, str] | None = None, seconds: int = 1) -> dict[str, float]:
     """Requests per second and p99 latency (ms) of one wrk run; non-2xx/3xx answers fail the run."""
     args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
@@ -98,26 +102,37 @@ def wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> dict[s
 
 
 def measure(base: str, etag: str) -> dict[str, list[dict[str, float]]]:
-    """Interleaved rounds over every endpoint, after a short warm-up of each."""
+    """Interleaved rounds over every endpoint, after a short warm-up of each.
+
+    The list and the plain view run back to back in every round, first one then the other in turn (and the
+    304 and the per-request ranking likewise), so each round's ratio is taken under the same load and a
+    drifting load favours neither side. Each run waits SETTLE seconds first, so requests still queued in the
+    worker from the run before (the per-request ranking takes a quarter of a second) do not count against it.
+    """
     endpoints: dict[str, tuple[str, dict[str, str]]] = {
         "recs": (f"{base}/api/v1/pages/{RLS}/recommendations/", {}),
-        "recs_304": (f"{base}/api/v1/pages/{RLS}/recommendations/", {"If-None-Match": etag}),
         "plain": (f"{base}/bench/plain/", {}),
+        "recs_304": (f"{base}/api/v1/pages/{RLS}/recommendations/", {"If-None-Match": etag}),
         "taggit": (f"{base}/bench/similar/{DROPS}/", {}),
     }
     for url, headers in endpoints.values():
-        wrk(url, 1, headers)
+        wrk(url, headers)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in endpoints}
-    for _ in range(ROUNDS):
-        for name, (url, headers) in endpoints.items():
-            runs[name].append(wrk(url, SECONDS, headers))
+    pairs = [("recs", "plain"), ("recs_304", "taggit")]
+    for round_no in range(ROUNDS):
+        for pair in pairs:
+            for name in pair if round_no % 2 == 0 else pair[::-1]:
+                time.sleep(SETTLE)
+                runs[name].append(wrk(*endpoints[name], seconds=SECONDS))
     return runs
 
 
 def summarise(runs: dict[str, list[dict[str, float]]], cache: str) -> dict[str, Any]:
+    """Medians over the rounds; `serve.ratio_vs_plain_paired` is the median of each round's own ratio."""
     med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p99_ms")} for name, rs in runs.items()}
     ratio_plain = med["recs"]["rps"] / med["plain"]["rps"]
     ratio_taggit = med["recs"]["rps"] / med["taggit"]["rps"]
+    paired = statistics.median(r["rps"] / p["rps"] for r, p in zip(runs["recs"], runs["plain"], strict=True))
     return {
         "name": "serving: cached list vs plain view, 1 gunicorn sync worker",
         "ours_s": round(1 / med["recs"]["rps"], 6),
@@ -131,13 +146,16 @@ def summarise(runs: dict[str, list[dict[str, float]]], cache: str) -> dict[str, 
         "serve.plain_rps": round(med["plain"]["rps"], 1),
         "serve.taggit_rps": round(med["taggit"]["rps"], 1),
         "serve.ratio_vs_plain": round(ratio_plain, 3),
+        "serve.ratio_vs_plain_paired": round(paired, 3),
         "serve.ratio_vs_taggit": round(ratio_taggit, 1),
         "serve.recs_p99_ms": round(med["recs"]["p99_ms"], 2),
         "serve.recs_304_p99_ms": round(med["recs_304"]["p99_ms"], 2),
         "serve.plain_p99_ms": round(med["plain"]["p99_ms"], 2),
         "serve.taggit_p99_ms": round(med["taggit"]["p99_ms"], 2),
         "serve.cache": cache,
-        "serve.setup": f"wrk -t1 -c{CONNECTIONS}, {ROUNDS} interleaved rounds of {SECONDS} s, medians",
+        "serve.setup": f"wrk -t1 -c{CONNECTIONS}, {ROUNDS} interleaved rounds of {SECONDS} s (list and plain view "
+        f"back to back, each first in turn; {SETTLE:g} s between runs), medians",
+        "serve.rounds": {name: [round(r["rps"], 1) for r in rs] for name, rs in runs.items()},
     }
 
 
@@ -207,5 +225,27 @@ def bench_serve() -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def machine() -> dict[str, Any]:
+    """Where the figures were taken: they are ratios, but the machine says how busy the cores were."""
+    import redis
+
+    versions: dict[str, Any] = {"cores": os.cpu_count(), "python": platform.python_version()}
+    try:
+        server: Any = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).info("server")
+        versions["redis"] = server["redis_version"]
+    except redis.RedisError:
+        versions["redis"] = None
+    versions["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return versions
+
+
+def main() -> dict[str, Any]:
+    """The serving benchmark alone: its results, also written to bench/results/serve.json."""
+    results = {**bench_serve(), "machine": machine(), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
 if __name__ == "__main__":
-    print(json.dumps(bench_serve(), indent=2))
+    print(json.dumps(main(), indent=2))

@@ -89,6 +89,10 @@ DEFAULTS: dict[str, Any] = {
     "DEBOUNCE_SECONDS": 1.0,
     # Seconds a rendered list stays in the cache (it is also invalidated on refresh).
     "CACHE_TIMEOUT": 60 * 60,
+    # In front of a shared cache (Redis), each web process keeps the list responses it served this many
+    # seconds and answers repeats without a round trip; a list refreshed elsewhere is served at most this
+    # late (0 = ask the shared cache on every read). Clients may keep a list 60 s anyway (Cache-Control).
+    "LOCAL_CACHE_SECONDS": 1.0,
     # The API's list pages (?page=, ?page_size= up to MAX_PAGE_SIZE); set on the plugin's own views, so a
     # host needs no DRF DEFAULT_PAGINATION_CLASS.
     "PAGE_SIZE": 50,

@@ -33,6 +33,8 @@ LISTS_REFRESHED = Counter("recommender_lists_refreshed", "Stored lists recompute
 LISTS_WRITTEN = Counter("recommender_lists_written", "Stored lists that changed and were written.", ["kind"])
 EVENTS_RECORDED = Counter("recommender_events_recorded", "Impressions and clicks counted.", ["kind"])
 LIST_CACHE = Counter("recommender_list_cache_lookups", "List responses served from the cache or built.", ["result"])
+# Bound once: `labels()` looks the child up under a lock, too much for every cached read.
+LIST_CACHE_HIT, LIST_CACHE_MISS = LIST_CACHE.labels(result="hit"), LIST_CACHE.labels(result="miss")
 
 
 def refresh_observed(summary: RefreshSummary, *, full: bool) -> None:
@@ -45,7 +47,7 @@ def refresh_observed(summary: RefreshSummary, *, full: bool) -> None:
 
 
 def list_cache(*, hit: bool) -> None:
-    LIST_CACHE.labels(result="hit" if hit else "miss").inc()
+    (LIST_CACHE_HIT if hit else LIST_CACHE_MISS).inc()
 
 
 OUTBOX, OUTBOX_HELP = "recommender_outbox_size", "Changes waiting in the outbox."

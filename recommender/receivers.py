@@ -11,9 +11,11 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from recommender import dirty
+from recommender.api.caching import local_responses
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import product_model_label
 from recommender.models import ArticleLink, ContentPage, PageTag, Placement, ProductTag, Synonym, Tag, TagRelation
+from recommender.signals import recommendations_changed
 
 ANALYSIS_FIELDS = frozenset({"content_hash", "analysed_at"})
 
@@ -35,6 +37,14 @@ def page_deleted(sender: Any, instance: ContentPage, **kwargs: Any) -> None:
     # Its rows go with it; its cached list and API responses must not outlive it.
     keys = list_cache_keys(instance.slug)
     transaction.on_commit(lambda: cache.delete_many(keys))
+    transaction.on_commit(local_responses.forget)
+
+
+@receiver(recommendations_changed)
+def list_changed(sender: Any, **kwargs: Any) -> None:
+    # Sent after commit by the process that stored the list: its own responses go at once, other processes'
+    # within LOCAL_CACHE_SECONDS (recommender.api.caching).
+    local_responses.forget()
 
 
 @receiver([post_save, post_delete], sender=PageTag)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 
+from recommender.api.caching import local_counts, local_responses, local_slugs
 from shop.celery import app as celery_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -51,9 +52,12 @@ def require_services() -> None:
 
 @pytest.fixture(autouse=True)
 def _eager_tasks_and_clean_cache() -> Iterator[None]:
-    """Tasks run in-process unless a test starts a real worker; every test starts with an empty cache."""
+    """Tasks run in-process unless a test starts a real worker; every test starts with empty caches."""
     celery_app.conf.task_always_eager = True
     cache.clear()
+    local_responses.forget()
+    local_counts.clear()
+    local_slugs.clear()
     yield
     celery_app.conf.task_always_eager = True
 

@@ -5,10 +5,11 @@ The rates are the plugin's own, `RECOMMENDER["THROTTLE_RATES"]`, so a host needs
 read the rate on every request instead, so a host or a test that changes the setting is obeyed.
 
 The anonymous read throttle sits on the hottest path there is, so it is a fixed window: one counter per
-client and window, bumped with one INCR (which the list views send in the same Redis round trip as their
-lookup, see `caching.fetch`). DRF's sliding window reads and rewrites a list of timestamps instead, two
-round trips and a pickle that grows with the rate. The price of a fixed window: a client may spend up to
-twice its rate across the boundary between two windows.
+client and window, bumped with one INCRBY which the list views send in the same Redis round trip as their
+lookup (`caching.fetch`); a read answered from a process's local tier is counted there and handed over with
+that process's next round trip (`caching.LocalCounts`). DRF's sliding window reads and rewrites a list of
+timestamps instead, two round trips and a pickle that grows with the rate. The price of a fixed window: a
+client may spend up to twice its rate across the boundary between two windows.
 
 The client is `REMOTE_ADDR`, or the address the configured number of proxies saw (DRF's `NUM_PROXIES`):
 `X-Forwarded-For` is only trusted that far, so a client cannot pick a fresh address per request.
@@ -17,17 +18,38 @@ The client is `REMOTE_ADDR`, or the address the configured number of proxies saw
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from recommender.api.caching import Counter, count_hit
+from recommender.api.caching import Counter, count_hit, local_seconds
+from recommender.cachekeys import throttle_key
 from recommender.conf import DEFAULTS, recommender_settings
+
+
+@lru_cache(maxsize=4096)
+def hashed(secret: str, ident: str) -> str:
+    """A client's address hashed with the secret key, remembered: busy clients come back many times a second."""
+    return hashlib.sha256(f"{secret}:{ident}".encode()).hexdigest()[:24]
+
+
+def client_address(meta: Any) -> str | None:
+    """DRF's `BaseThrottle.get_ident`, read from META (DRF's reads `request.headers`, which parses every header)."""
+    xff, remote_addr = meta.get("HTTP_X_FORWARDED_FOR"), meta.get("REMOTE_ADDR")
+    num_proxies = api_settings.NUM_PROXIES
+    if num_proxies is not None:
+        if num_proxies == 0 or xff is None:
+            return remote_addr  # type: ignore[no-any-return]
+        addrs = xff.split(",")
+        return addrs[-min(num_proxies, len(addrs))].strip()  # type: ignore[no-any-return]
+    return "".join(xff.split()) if xff else remote_addr
 
 
 class LiveRatesMixin(SimpleRateThrottle):
@@ -43,8 +65,7 @@ class LiveRatesMixin(SimpleRateThrottle):
 
     def get_ident(self, request: Request | HttpRequest) -> str:
         """The client's address hashed with the secret key: the cache never holds it in clear."""
-        ident = super().get_ident(request)  # type: ignore[arg-type]  # DRF only reads request.META
-        return hashlib.sha256(f"{settings.SECRET_KEY}:{ident}".encode()).hexdigest()[:24]
+        return hashed(settings.SECRET_KEY, str(client_address(request.META)))
 
 
 class AnonReadThrottle(LiveRatesMixin, AnonRateThrottle):
@@ -58,12 +79,17 @@ class AnonReadThrottle(LiveRatesMixin, AnonRateThrottle):
     duration: int | None
 
     def counter(self, request: Request | HttpRequest) -> Counter | None:
-        """This client's counter for the current window; None when the rate is off."""
-        if self.rate is None or self.duration is None:
+        """This client's counter for the current window; None when the rate is off.
+
+        A process may count up to the rate's share of `LOCAL_CACHE_SECONDS` (at least one) of a client's
+        hits before it tells the shared cache.
+        """
+        if self.num_requests is None or self.duration is None:
             return None
         window = int(self.timer() // self.duration)
-        key = f"throttle_{self.scope}_{self.get_ident(request)}_{window}"
-        return Counter(key=key, ttl=self.duration)
+        key = throttle_key(str(self.scope), self.get_ident(request), window)
+        batch = max(1, int(self.num_requests * local_seconds() / self.duration))
+        return Counter(key=key, ttl=self.duration, limit=self.num_requests, batch=batch)
 
     def allows(self, count: int) -> bool:
         return self.num_requests is None or count <= self.num_requests

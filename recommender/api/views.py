@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.validators import slug_re
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -29,6 +29,8 @@ from recommender.models import ContentPage, PageTag, Tag
 from recommender.selectors import clamp_limit, page_by_url, recommendations_for_page, recommendations_for_text
 from recommender.services.pages import page_upsert, unique_page_slug
 
+# Django's `slug_re`, compiled here: that one is a lazy object, a proxy call on every read.
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 LIMIT = OpenApiParameter("limit", int, description="Number of items (default 6, at most 20).")
 
 
@@ -89,14 +91,16 @@ def plain_anonymous_json(request: HttpRequest) -> bool:
 
     Such requests, the widgets' reads, are served from the cache before DRF wraps the request; anything
     else (a session, a token, the browsable API, `?format=`) takes DRF's full path, with the same cache.
+    The cookie header is searched rather than parsed: a cookie that merely contains the session cookie's
+    name only sends a request down the full path.
     """
     meta = request.META
     accept = meta.get("HTTP_ACCEPT", "*/*")
     return (
         request.method == "GET"
         and "HTTP_AUTHORIZATION" not in meta
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "format" not in request.GET
+        and settings.SESSION_COOKIE_NAME not in meta.get("HTTP_COOKIE", "")
+        and not (meta.get("QUERY_STRING") and "format" in request.GET)
         and "text/html" not in accept
         and ("json" in accept or "*/*" in accept or "application/*" in accept)
     )
@@ -105,10 +109,10 @@ def plain_anonymous_json(request: HttpRequest) -> bool:
 class CachedListView(APIView):
     """Shared by the two list reads: JSON from stored bytes (see `caching`), the browsable API uncached.
 
-    The fast path (`dispatch`) makes one cache round trip: the stored response, the page's version and
-    the anonymous throttle's counter together; a hit, or a 304, is answered right there. A miss, a
-    throttled client or an unknown page continues into DRF with that lookup and count, so nothing is
-    fetched or counted twice.
+    The fast path (`dispatch`) answers a hit, or a 304, before DRF wraps the request: from this process's
+    local tier, or after one cache round trip that fetches the stored response, the page's version and the
+    anonymous throttle's counter together. A miss, a throttled client or an unknown page continues into
+    DRF with that lookup and count, so nothing is fetched or counted twice.
     """
 
     throttle_classes = [AnonReadThrottle]
@@ -119,7 +123,7 @@ class CachedListView(APIView):
         slug = self.fast_slug(request, **kwargs) if plain_anonymous_json(request) else None
         if slug is not None:
             throttle = AnonReadThrottle()
-            limit = clamp_limit(request.GET.get("limit"))
+            limit = clamp_limit(request.GET.get("limit") if request.META.get("QUERY_STRING") else None)
             counter = throttle.counter(request)
             self.found, count = lookup(request, slug, limit, counter)
             if counter is not None:
@@ -145,11 +149,11 @@ class PageRecommendationsView(CachedListView):
 
     def fast_slug(self, request: HttpRequest, **kwargs: Any) -> str | None:
         slug = str(kwargs.get("slug", ""))
-        return slug if slug_re.fullmatch(slug) else None
+        return slug if SLUG.fullmatch(slug) else None
 
     @extend_schema(parameters=[LIMIT], responses={200: RecommendationListSerializer, **errors(404)})
     def get(self, request: Request, slug: str) -> HttpResponse:
-        if not slug_re.fullmatch(slug):  # the route takes any segment, so a bad slug gets a JSON 404 too
+        if not SLUG.fullmatch(slug):  # the route takes any segment, so a bad slug gets a JSON 404 too
             raise NotFound("No content page has this slug.")
         limit = clamp_limit(request.query_params.get("limit"))
 

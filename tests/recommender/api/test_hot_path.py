@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import fakeredis
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Product
+from tests.recommender.api.test_serving import redis_cache
 
 RLS = "how-to-treat-restless-leg-syndrome"
 DROPS = "TM-CTD-8OZ"
@@ -60,6 +62,21 @@ def test_hosts_do_not_share_absolute_urls(demo: None, api: APIClient, settings) 
     api.get(BY_SLUG)
     other = api.get(BY_SLUG, HTTP_HOST="shop.example").json()
     assert other["items"][0]["link"].startswith("http://shop.example/")
+
+
+@pytest.mark.parametrize("backend", ["locmem", "redis"])
+def test_hosts_outside_allowed_hosts_are_refused_warm_or_cold(demo: None, api: APIClient, settings, backend) -> None:
+    if backend == "redis":
+        settings.CACHES = redis_cache("redis://fake-redis.invalid:6379/0", connection_class=fakeredis.FakeConnection,
+                                      server=fakeredis.FakeServer())  # fmt: skip
+    # Without CommonMiddleware (which validates the host first) only the view's own check refuses a host.
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "django.middleware.common.CommonMiddleware"]
+    settings.ALLOWED_HOSTS = ["testserver", "shop.example"]
+    assert api.get(BY_SLUG, HTTP_HOST="shop.example").status_code == 200
+    assert api.get(BY_SLUG, HTTP_HOST="shop.example").status_code == 200  # stored, and the host remembered
+    assert api.get(BY_SLUG, HTTP_HOST="evil.example").status_code == 400
+    settings.ALLOWED_HOSTS = ["testserver"]
+    assert api.get(BY_SLUG, HTTP_HOST="shop.example").status_code == 400
 
 
 def test_etag_answers_304_with_no_body(demo: None, api: APIClient, django_assert_num_queries: Any) -> None:

@@ -1,6 +1,7 @@
-"""Serving guarantees of the cached list reads: one Redis round trip a hit, a refresh served at once, the
-database when Redis is away, reads that never write, a throttle that costs one INCR and trusts
-X-Forwarded-For only behind the configured proxies."""
+"""Serving guarantees of the cached list reads: at most one Redis round trip a hit (none for a repeat within
+LOCAL_CACHE_SECONDS), a refresh served at once by the process that made it and within LOCAL_CACHE_SECONDS by
+the others, the database when Redis is away, reads that never write, a throttle that costs one INCRBY or a
+local count and trusts X-Forwarded-For only behind the configured proxies."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import Any
 import fakeredis
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from redis.client import Pipeline, Redis
 from rest_framework.test import APIClient
 
+from recommender.api import caching
+from recommender.api.caching import Counter, LocalCounts
 from shop.catalog.models import Product
 
 RLS = "how-to-treat-restless-leg-syndrome"
@@ -72,9 +76,14 @@ def skus(response: Any) -> set[str]:
     return {i["product"]["sku"] for i in response.json()["items"]}
 
 
+def local_tier(settings, seconds: float) -> None:
+    settings.RECOMMENDER = {**settings.RECOMMENDER, "LOCAL_CACHE_SECONDS": seconds}
+
+
 def test_a_hit_is_one_redis_round_trip_and_no_query(
-    demo: None, fake_redis: None, api: APIClient, round_trips: list[str], django_assert_num_queries: Any
+    demo: None, fake_redis: None, api: APIClient, round_trips: list[str], django_assert_num_queries: Any, settings
 ) -> None:
+    local_tier(settings, 0)
     url = api.get(BY_SLUG).json()["page"]["url"]
     cold = api.get(BY_URL, {"url": url})
     round_trips.clear()
@@ -85,6 +94,70 @@ def test_a_hit_is_one_redis_round_trip_and_no_query(
     assert round_trips == ["pipeline"] * 3
     assert warm.status_code == by_url.status_code == 200 and warm.content == by_url.content == cold.content
     assert not_modified.status_code == 304 and not_modified.content == b""
+
+
+def test_a_repeat_within_the_local_window_makes_no_round_trip(
+    demo: None, fake_redis: None, api: APIClient, round_trips: list[str], django_assert_num_queries: Any, monkeypatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    url = api.get(BY_SLUG).json()["page"]["url"]
+    api.get(BY_URL, {"url": url})
+    now[0] += 1.1
+    from_redis = api.get(BY_SLUG)  # the local copy is out of date: one round trip
+    round_trips.clear()
+    with django_assert_num_queries(0):
+        warm = api.get(BY_SLUG)
+        by_url = api.get(BY_URL, {"url": url})
+        not_modified = api.get(BY_SLUG, HTTP_IF_NONE_MATCH=warm["ETag"])
+    assert round_trips == []
+    assert warm.status_code == by_url.status_code == 200 and warm.content == by_url.content == from_redis.content
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert warm.headers == from_redis.headers
+
+
+def test_a_list_refreshed_by_another_process_is_served_within_the_local_window(
+    demo: None, fake_redis: None, api: APIClient, monkeypatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    before = api.get(BY_SLUG)
+    Product.objects.filter(sku=DROPS).update(in_stock=False)
+    # A Celery worker refreshes: Redis learns of it, this process's local tier does not.
+    monkeypatch.setattr(caching.local_responses, "forget", lambda: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("refresh_recommendations", page=RLS, verbosity=0)
+    now[0] += 0.5
+    assert api.get(BY_SLUG).content == before.content  # at most LOCAL_CACHE_SECONDS (1 s) late
+    now[0] += 0.6
+    after = api.get(BY_SLUG)
+    assert DROPS not in skus(after) and after["ETag"] != before["ETag"]
+
+
+def test_locally_counted_hits_reach_the_shared_counter(
+    demo: None, fake_redis: None, api: APIClient, monkeypatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(caching, "monotonic", lambda: now[0])
+    for _ in range(5):
+        assert api.get(BY_SLUG).status_code == 200
+    assert caching.local_counts.pending  # four hits counted here, not yet in Redis
+    now[0] += 1.1  # the local copy is out of date: the next read asks Redis and hands the count over
+    assert api.get(BY_SLUG).status_code == 200
+    assert not caching.local_counts.pending
+    counters = list(cache.keys("throttle_anon_*"))  # type: ignore[attr-defined]
+    assert len(counters) == 1 and cache.get(counters[0]) == 6
+
+
+def test_local_counts_admit_a_batch_and_never_past_the_limit() -> None:
+    counts = LocalCounts()
+    client = Counter(key="c", ttl=60, limit=5, batch=2)
+    assert [counts.admit(client), counts.admit(client), counts.admit(client)] == [1, 2, None]  # a batch of 2
+    assert counts.take(client) == [(client, 3)]  # the two counted here and this request
+    counts.learn(client, 4)  # what the shared counter answered (another process counted one)
+    assert counts.admit(client) == 5 and counts.admit(client) is None  # the limit is never passed locally
+    other = Counter(key="d", ttl=60, limit=5, batch=2)
+    assert counts.take(other) == [(other, 1), (client, 1)]
 
 
 def test_a_refresh_is_served_by_the_next_request_on_redis(
