@@ -61,6 +61,7 @@ PAGES, PRODUCTS = 500, 2000
 MINUTE = 60
 P99_GROWTH = 1.5
 MEMORY_GROWTH = 0.2
+IDLE_AFTER = 180  # seconds the worker is given to finish its queue after the load stops
 RATE_HELD = 0.9  # each minute's rate at least this share of the target
 RESULTS = ROOT / "bench" / "results" / "soak.json"
 QUEUE = "recommender"
@@ -300,6 +301,14 @@ class Sampler(threading.Thread):
         return [s for s in self.samples if start <= s["t"] < end]
 
 
+def queued_tasks() -> dict[str, int]:
+    """Tasks waiting or delivered but unacknowledged, by name (the short name: `drain_dirty`)."""
+    client = redis_db()
+    messages = [m for key in QUEUE_KEYS for m in client.lrange(key, 0, -1)] + list(client.hvals("unacked"))
+    names = [found.group(1) for m in messages if (found := re.search(rb'"task": "[\w.]*?(\w+)"', m))]
+    return {name.decode(): names.count(name) for name in sorted(set(names))}
+
+
 Call = tuple[float, int, float]  # a feed change: (monotonic time sent, HTTP status or 0, seconds to answer)
 
 
@@ -383,15 +392,15 @@ def sender() -> Any:
     return Celery("soak", broker=REDIS_URL)
 
 
-def wait_idle(sampler: Sampler, timeout: float) -> float:
-    """Seconds until the queue and the unacked set are empty for two samples in a row."""
+def wait_idle(sampler: Sampler, timeout: float) -> float | None:
+    """Seconds until the queue and the unacked set are empty for two samples in a row; None after `timeout`."""
     began = time.monotonic()
     while time.monotonic() - began < timeout:
         time.sleep(1.0)
         last = sampler.samples[-2:]
         if len(last) == 2 and all(s["queued"] == 0 and s["unacked"] == 0 for s in last) and last[0]["t"] > began:
             return time.monotonic() - began
-    raise RuntimeError(f"the worker did not go idle within {timeout:.0f} s")
+    return None
 
 
 def minute_row(
@@ -445,6 +454,7 @@ def soak(
             result = wrk_result(load)
             end = time.monotonic()
             row = minute_row(len(minutes) + 1, result, sampler.window(start, end), feed.window(start, end), rate)
+            row["queued_at_end"] = queued_tasks()
             minutes.append(row)
             print_row(row)
             left -= seconds
@@ -479,6 +489,14 @@ def finished_refreshes(log: str) -> int:
     return log.count("full refresh finished")
 
 
+def refresh_runs(log: str) -> dict[str, Any]:
+    """How many refreshes the worker ran and how long they took (from the refresh service's log line)."""
+    seconds = sorted(float(s) for s in re.findall(r"refreshed \d+ pages .* in ([\d.]+) s", log))
+    if not seconds:
+        return {"count": 0}
+    return {"count": len(seconds), "median_s": round(statistics.median(seconds), 1), "max_s": max(seconds)}
+
+
 def worker_errors(log: str) -> list[str]:
     return [line for line in log.splitlines() if re.search(r"\bERROR\b|Traceback|CRITICAL", line)]
 
@@ -510,6 +528,8 @@ def main() -> int:
         sampler.start()
         sender().send_task(FULL_REFRESH, queue=QUEUE)  # the worker's first, so the soak starts warm
         warm_refresh_s = wait_idle(sampler, timeout=300)
+        if warm_refresh_s is None:
+            raise RuntimeError("the worker's first full refresh did not finish within 300 s")
         paths = mix(store)
         wrk_result(wrk(base, wrk_script(workdir, paths, None), 3))  # warm-up, not counted
         peak = wrk_result(wrk(base, wrk_script(workdir, paths, None), MAX_SECONDS))
@@ -520,7 +540,7 @@ def main() -> int:
             f"{'worker MB':>9} {'web MB':>7} {'queue':>6} {'q max':>5} {'outbox':>6} {'feed':>5}"
         )
         minutes = soak(base, workdir, paths, rate, store, sampler)
-        drain_s = wait_idle(sampler, timeout=300)
+        idle_after_s = wait_idle(sampler, timeout=IDLE_AFTER)
         worker_log = (workdir / "worker.log").read_text(errors="replace")
         refreshes = 1 + len(minutes)  # the warm one, then one a minute
         result = checks(minutes, worker_log, refreshes)
@@ -537,8 +557,9 @@ def main() -> int:
                     "errors": peak["socket_errors"] + peak["status_errors"] + peak["timeouts"]},
             "soak": {"rps_target": round(rate, 1), "share": SOAK_SHARE, "seconds": SOAK_SECONDS,
                      "full_refreshes_sent": refreshes, "full_refreshes_finished": finished_refreshes(worker_log),
-                     "idle_after_s": round(drain_s, 1)},
+                     "idle_after_s": None if idle_after_s is None else round(idle_after_s, 1)},
             "minutes": minutes,
+            "worker_refreshes": refresh_runs(worker_log),
             "worker_log_errors": worker_errors(worker_log)[:20],
             "checks": result,
             "passed": all(result.values()),
