@@ -66,13 +66,16 @@ def prepare_database(env: dict[str, str]) -> None:
         )  # fmt: skip
 
 
-def wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_until_up(
+    base: str, server: subprocess.Popen[bytes], timeout: float = 30.0, path: str = "/bench/plain/"
+) -> None:
+    """Return once `path` answers 2xx; RuntimeError if the server exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}")
         try:
-            urllib.request.urlopen(f"{base}/bench/plain/", timeout=1).close()
+            urllib.request.urlopen(f"{base}{path}", timeout=1).close()
             return
         except OSError:
             time.sleep(0.2)

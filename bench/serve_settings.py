@@ -1,4 +1,5 @@
-"""Settings for the serving benchmark only (bench/serve.py): the shop's settings, the bench URLconf on top.
+"""Settings for the serving benchmark and the soak only (bench/serve.py, bench/soak.py): the shop's settings,
+the bench URLconf on top.
 
 The throttle stays on (its cost is part of what is measured) with a rate wrk on one address never reaches.
 """

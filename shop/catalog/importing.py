@@ -1,8 +1,10 @@
 """CSV import of products (DESIGN.md section 7): validate every row first, then write all or nothing, in bulk.
 
 The file is read twice, streaming: once to validate every row (keeping only skus and counts), then again to
-write, so memory stays bounded by a batch however large the file. Bytes are decoded as UTF-8 (a BOM is
-allowed) line by line, so a file in another encoding is refused naming its first bad line.
+write in batches of at most `BATCH_SIZE` rows and about `BATCH_CHARS` characters of text, one batch held at a
+time, so memory stays bounded by a batch however large the file and however long its rows (plus an int per
+product, the ids of the one refresh announced). Bytes are decoded as UTF-8 (a BOM is allowed) line by line, so a
+file in another encoding is refused naming its first bad line.
 
 The `nutrients` column holds supplement facts as labels print them (`recommender.labels`). Writing happens in
 batches inside one transaction: products, facts and tags with bulk queries, facts tags derived once per batch
@@ -32,12 +34,14 @@ from recommender.adapters import NutrientFact
 from recommender.labels import LabelError, LabelFact, LabelIndex, parse_facts
 from recommender.models import ProductTag, Tag
 from recommender.services.tagging import (
+    FactsTaxonomy,
     facts_taxonomy,
     products_facts_tags_sync,
     products_name_tags_sync,
     products_tags_replace,
 )
 from recommender.services.taxonomy import lexicon_build
+from recommender.text.lexicon import Lexicon
 from shop.catalog.models import Brand, NutrientAmount, Product
 
 COLUMNS = [
@@ -51,6 +55,7 @@ BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "
 MAX_PRICE = Decimal(10) ** 8  # Product.price: 10 digits, 2 after the point
 TAG = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)\s*(?:=\s*(?P<relevance>\d*\.?\d+))?$")
 BATCH_SIZE = 1000
+BATCH_CHARS = 2_000_000  # a batch of long descriptions is cut short: 1,000 rows of 2 KB, or 20 rows of 100 KB
 CURRENCY_SYMBOLS = set("$€£¥₹₩₽¢")
 
 
@@ -276,13 +281,21 @@ def read_rows(lines: Iterable[str]) -> ImportResult:
     return result
 
 
+def row_chars(row: ProductRow) -> int:
+    """About how much text a row holds (its free-text columns), for cutting batches by size."""
+    return len(row.name) + len(row.description) + len(row.url) + len(row.image_url) + len(row.serving_size)
+
+
 def batches(rows: Iterable[ProductRow]) -> Iterator[list[ProductRow]]:
+    """Rows in lists of at most BATCH_SIZE rows; a list also ends at the row that brings it to BATCH_CHARS."""
     batch: list[ProductRow] = []
+    chars = 0
     for row in rows:
         batch.append(row)
-        if len(batch) == BATCH_SIZE:
+        chars += row_chars(row)
+        if len(batch) == BATCH_SIZE or chars >= BATCH_CHARS:
             yield batch
-            batch = []
+            batch, chars = [], 0
     if batch:
         yield batch
 
@@ -311,13 +324,15 @@ def _brands(rows: Sequence[ProductRow]) -> dict[str, Brand]:
     return {name: known[name.casefold()] for name in names}
 
 
-def _slugs(rows: Sequence[ProductRow], taken_in_import: set[str]) -> dict[str, str]:
-    """A unique slug per new product: its name, else name and sku, else a counter."""
+def _slugs(rows: Sequence[ProductRow]) -> dict[str, str]:
+    """A unique slug per new product: its name, else name and sku, else a counter.
+
+    Earlier batches of the same import are already in the table (same transaction), so one query per
+    batch sees them: no set of every slug written so far is kept.
+    """
     bases = {row.sku: slugify(row.name)[:180] or slugify(row.sku) for row in rows}
     fallbacks = {sku: f"{base}-{slugify(sku)}"[:200] for sku, base in bases.items()}
-    taken = taken_in_import | set(
-        Product.objects.filter(slug__in={*bases.values(), *fallbacks.values()}).values_list("slug", flat=True)
-    )
+    taken = set(Product.objects.filter(slug__in={*bases.values(), *fallbacks.values()}).values_list("slug", flat=True))
     slugs = {}
     for sku, base in bases.items():
         slug, n = (base if base not in taken else fallbacks[sku]), 2
@@ -327,7 +342,6 @@ def _slugs(rows: Sequence[ProductRow], taken_in_import: set[str]) -> dict[str, s
                 taken.add(slug)
         taken.add(slug)
         slugs[sku] = slug
-    taken_in_import.update(slugs.values())
     return slugs
 
 
@@ -339,11 +353,11 @@ def _fill(product: Product, row: ProductRow, brands: dict[str, Brand]) -> Produc
     return product
 
 
-def _write_products(rows: Sequence[ProductRow], brands: dict[str, Brand], taken: set[str]) -> tuple[dict, int]:
+def _write_products(rows: Sequence[ProductRow], brands: dict[str, Brand]) -> tuple[dict, int]:
     """Create and update the batch's products; returns products by sku and how many were new."""
     existing = Product.objects.in_bulk([row.sku for row in rows], field_name="sku")
     new_rows = [row for row in rows if row.sku not in existing]
-    slugs = _slugs(new_rows, taken)
+    slugs = _slugs(new_rows)
     created = Product.objects.bulk_create(
         [_fill(Product(sku=row.sku, slug=slugs[row.sku]), row, brands) for row in new_rows]
     )
@@ -372,29 +386,38 @@ def _write_facts(rows: Sequence[ProductRow], products: dict[str, Product]) -> di
     }
 
 
+def _write_batch(
+    batch: Sequence[ProductRow], *, tags: dict[str, Tag], taxonomy: FactsTaxonomy, lexicon: Lexicon
+) -> int:
+    """Write one batch: products, facts, derived and imported tags; returns how many products were new."""
+    products, new = _write_products(batch, _brands(batch))
+    products_facts_tags_sync(facts=_write_facts(batch, products), taxonomy=taxonomy)
+    products_name_tags_sync(products=list(products.values()), lexicon=lexicon)
+    products_tags_replace(
+        tags={products[row.sku].pk: [(tags[s], r) for s, r in row.tags] for row in batch},
+        source=ProductTag.Source.IMPORT,
+    )
+    dirty.products_changed(p.pk for p in products.values())  # collected by refresh_batch, announced once
+    return new
+
+
 def write_rows(rows: Iterable[ProductRow], *, progress: Callable[[int], object] | None = None) -> tuple[int, int]:
-    """Write validated rows in bulk batches inside one transaction; returns (created, updated)."""
+    """Write validated rows in bulk batches inside one transaction; returns (created, updated).
+
+    Nothing outlives its batch but the counts and the product ids collected for the one refresh announced
+    when the block ends (an int per product).
+    """
     created = total = 0
-    taken: set[str] = set()
     with transaction.atomic(), dirty.refresh_batch():
         tags = {t.slug: t for t in Tag.objects.all()}
         taxonomy = facts_taxonomy()
         lexicon = lexicon_build()
-        product_ids: list[int] = []
         for batch in batches(rows):
-            products, new = _write_products(batch, _brands(batch), taken)
+            created += _write_batch(batch, tags=tags, taxonomy=taxonomy, lexicon=lexicon)
             total += len(batch)
-            created += new
-            products_facts_tags_sync(facts=_write_facts(batch, products), taxonomy=taxonomy)
-            products_name_tags_sync(products=list(products.values()), lexicon=lexicon)
-            products_tags_replace(
-                tags={products[row.sku].pk: [(tags[s], r) for s, r in row.tags] for row in batch},
-                source=ProductTag.Source.IMPORT,
-            )
-            product_ids += [p.pk for p in products.values()]
             if progress is not None:
                 progress(len(batch))
-        dirty.products_changed(product_ids)
+            del batch  # before the next batch is read, so that one batch is held at a time, not two
     return created, total - created
 
 

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from recommender.models import ProductTag
 from recommender.services.taxonomy import taxonomy_load
 from recommender.taxonomy import shipped
+from shop.catalog import importing
 from shop.catalog.importing import import_products
 from shop.catalog.models import Brand, NutrientAmount, Product
 
@@ -280,3 +281,17 @@ def test_too_long_values_are_bad_rows_and_nothing_is_written(
     err = run_failing(write(tmp_path, f"{HEADER}\nOK-1,Good,,,,,,,,,,\n{row}"))
     assert "line 3" in err and words in err
     assert not Product.objects.exists()
+
+
+def test_batches_are_cut_by_rows_and_by_text(taxonomy: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch ends at BATCH_SIZE rows or at BATCH_CHARS characters of text, whichever comes first; and products
+    named alike in different batches still get distinct slugs (earlier batches are seen in the table)."""
+    monkeypatch.setattr(importing, "BATCH_SIZE", 4)
+    monkeypatch.setattr(importing, "BATCH_CHARS", 1000)
+    rows = [f"S-{i},Same Name,,,,,,,,,," for i in range(5)] + [f"W-{i},Wide,,{'x' * 700},,,,,,,," for i in range(3)]
+    sizes: list[int] = []
+    result = import_products(io.StringIO("\n".join([HEADER, *rows])), progress=sizes.append)
+    assert (result.created, result.errors) == (8, [])
+    assert sizes == [4, 3, 1]  # four short rows; then a short one and two wide ones reach 1,000 characters
+    slugs = list(Product.objects.filter(sku__startswith="S-").values_list("slug", flat=True))
+    assert len(set(slugs)) == 5 and "same-name" in slugs
