@@ -1,7 +1,8 @@
 """Freshness benchmark: seconds from a committed stock change to the changed list in the database,
 with a real `celery -A shop worker` on Redis and PostgreSQL. Run by bench/run.py when both answer.
 
-Uses its own database (BENCH_DATABASE_URL) and Redis DB (BENCH_REDIS_URL), and stops its worker.
+Uses its own database (BENCH_DATABASE_URL, else `<BENCH_DATABASE_PREFIX>_freshness`, bench/environment.py) and
+Redis DB (BENCH_REDIS_URL), and stops its worker.
 """
 
 from __future__ import annotations
@@ -15,24 +16,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mineral_recommender_bench")
+sys.path.insert(0, str(ROOT))
+
+from bench import environment  # noqa: E402
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 ROUNDS = int(os.environ.get("BENCH_FRESHNESS_ROUNDS", "20"))
 
 
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> None:
-    ensure_database()
-    os.environ.update({"DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "shop.settings"})
-    sys.path.insert(0, str(ROOT))
+    url = DATABASE_URL or environment.ensure_database("freshness")
+    os.environ.update({"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "shop.settings"})
     import django
 
     django.setup()
