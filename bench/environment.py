@@ -96,7 +96,7 @@ def redis_version() -> str | None:
     import redis
 
     try:
-        info = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=2).info("server")
+        info: dict[str, Any] = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=2).info("server")  # type: ignore[assignment]
     except redis.RedisError:
         return None
     return str(info["redis_version"])
