@@ -138,6 +138,8 @@ def main() -> dict[str, object]:
     mean_x, mean_y = sum(xs) / 3, sum(ys) / 3
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
     SQLITE_PATH.unlink(missing_ok=True)
+    if full["database"] == "postgresql":
+        environment.drop_database("refresh")
     return {**full, "scale": scale, "growth_exponent": round(slope, 2), "growth_runs": [*runs, full]}
 
 
