@@ -1,6 +1,7 @@
 """Scale-out benchmark: the same full refresh through Celery with one worker process, then with two.
 
     python bench/workers.py     # prints one JSON line (run by bench/run.py in its own process)
+    python bench/workers.py --keep-database    # leaves the refreshed store for bench/freshness.py
 
 The synthetic store of the refresh benchmark's size (bench/store.py, BENCH_REFRESH_SCALE) is seeded into its own
 PostgreSQL database (`<BENCH_DATABASE_PREFIX>_workers`); Redis DB 9 (BENCH_WORKERS_REDIS_URL) is the broker, the
@@ -200,7 +201,8 @@ def run_once(concurrency: int, log: Path, stderr: Path) -> dict[str, Any]:
     }
 
 
-def main() -> dict[str, Any]:
+def main(*, keep_database: bool = False) -> dict[str, Any]:
+    """Both runs; with `keep_database` the store is left, fully refreshed, for the freshness benchmark."""
     if not (environment.postgres_answers() and environment.redis_answers()):
         return {"skipped": "the scale-out benchmark needs PostgreSQL and Redis on 127.0.0.1"}
     scale = bench_scale()
@@ -229,11 +231,12 @@ def main() -> dict[str, Any]:
         tail = stderr.read_text()[-2000:] if stderr.exists() else ""
         raise RuntimeError(f"{error}\nworker stderr:\n{tail}") from error
     finally:
-        environment.drop_database("workers")
+        if not keep_database:
+            environment.drop_database("workers")
         for path in (log, stderr):
             path.unlink(missing_ok=True)
         workdir.rmdir()
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    print(json.dumps(main(keep_database="--keep-database" in sys.argv[1:])))
