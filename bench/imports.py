@@ -100,8 +100,10 @@ def main(url: str, way: str, rows: int) -> dict[str, object]:
         result = importing.import_products(io.StringIO(text))
         assert not result.errors, result.errors[:3]
     else:
-        parsed = importing.read_rows(io.StringIO(text))
-        rowwise(parsed.rows)
+        checked = importing.ImportResult()
+        parsed = list(importing.valid_rows(importing.text_lines(io.StringIO(text)), checked))
+        assert not checked.errors, checked.errors[:3]
+        rowwise(parsed)
     seconds = time.perf_counter() - start
     peak_mb = peak_rss_mb()
     return {
