@@ -107,7 +107,7 @@ def main(url: str, way: str, rows: int) -> dict[str, object]:
     seconds = time.perf_counter() - start
     peak_mb = peak_rss_mb()
     return {
-        "way": way, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+        "way": way, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds, 1),
         "peak_mb": round(peak_mb), "refreshes_announced": len(announced),
     }  # fmt: skip
 

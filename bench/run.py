@@ -262,8 +262,12 @@ def bench_imports() -> list[dict[str, Any]]:
         if (pg := _postgres_bench_url()) is not None:
             databases.append(("PostgreSQL", pg))
         for label, url in databases:
-            ours = _import_run(url, "bulk", IMPORT_ROWS)
-            base = _import_run(url, "rowwise", ROWWISE_ROWS)
+            try:
+                ours = _import_run(url, "bulk", IMPORT_ROWS)
+                base = _import_run(url, "rowwise", ROWWISE_ROWS)
+            finally:
+                if url == pg:
+                    environment.drop_database("labels")
             results.append(
                 {
                     "name": f"import {IMPORT_ROWS:,} label rows, {label}",

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -116,21 +117,60 @@ def wait_ready(worker: subprocess.Popen[bytes]) -> None:
 
 
 def stop(worker: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown (the worker finishes nothing more: the run is over), then kill if it lingers."""
+    """Warm shutdown, then a kill if a task keeps it past 30 s (with its pool processes: a worker killed with -9
+    leaves them behind)."""
     if worker.poll() is None:
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            pool = pool_pids(worker)
             worker.kill()
             worker.wait()
+            for pid in pool:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue
+
+
+def pool_pids(worker: subprocess.Popen[bytes]) -> list[int]:
+    path = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+    return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL server processes serving this database, other than this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used so far (a process already gone is left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime and stime, fields 14 and 15 of stat
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return round(sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()), 1)
 
 
 def children_peak_rss_mb(worker: subprocess.Popen[bytes]) -> list[int]:
     """Peak resident memory (VmHWM) of the worker's pool processes now."""
-    path = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
     peaks = []
-    for pid in path.read_text().split() if path.exists() else []:
+    for pid in pool_pids(worker):
         status = Path(f"/proc/{pid}/status")
         try:
             peaks += [int(line.split()[1]) // 1024 for line in status.read_text().splitlines() if "VmHWM" in line]
@@ -144,10 +184,14 @@ def records(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def wait_for_chord_end(log: Path, since: int) -> dict[str, Any]:
+def wait_for_chord_end(log: Path, since: int, every_second: Callable[[], None]) -> dict[str, Any]:
     """The "full refresh finished" record written after line `since` of the log (polled every 50 ms)."""
     deadline = time.monotonic() + RUN_TIMEOUT_S
+    next_second = time.monotonic()
     while time.monotonic() < deadline:
+        if time.monotonic() >= next_second:
+            every_second()
+            next_second += 1.0
         for record in records(log)[since:]:
             if record["message"].startswith("full refresh finished"):
                 return record
@@ -178,11 +222,20 @@ def run_once(concurrency: int, log: Path, stderr: Path) -> dict[str, Any]:
     worker = start_worker(concurrency, stderr)
     try:
         wait_ready(worker)
-        since = len(records(log))
+        since, load = len(records(log)), os.getloadavg()[0]
+        pool_before, db_before = cpu_seconds(pool_pids(worker)), cpu_seconds(backend_pids())
+        pool_now, db_now = dict(pool_before), dict(db_before)
+
+        def sample() -> None:  # backends come and go with connections: their last reading before they go counts
+            pool_now.update(cpu_seconds(pool_pids(worker)))
+            db_now.update(cpu_seconds(backend_pids()))
+
         started = time.time()
         refresh_all_pages.delay()
-        end = wait_for_chord_end(log, since)
+        end = wait_for_chord_end(log, since, sample)
         seconds = seconds_of(end) - started
+        sample()
+        pool_cpu, db_cpu = cpu_used(pool_before, pool_now), cpu_used(db_before, db_now)
         peaks = children_peak_rss_mb(worker)
     finally:
         stop(worker)
@@ -195,6 +248,12 @@ def run_once(concurrency: int, log: Path, stderr: Path) -> dict[str, Any]:
         "chunk_busy_s": round(busy, 2),
         "chunk_engine_s": round(sum(float(c.get("engine_s", 0)) for c in chunks), 2),
         "chunk_median_s": round(statistics.median(float(c["total_s"]) for c in chunks), 2) if chunks else None,
+        # CPU the run got: the worker's pool processes and the PostgreSQL backends serving them, and the cores
+        # that adds up to over the run's wall time (2 is all of this machine); the load average as it began.
+        "worker_cpu_s": pool_cpu,
+        "postgres_cpu_s": db_cpu,
+        "cores_used": round((pool_cpu + db_cpu) / seconds, 2),
+        "load_average_at_start": round(load, 2),
         "worker_peak_rss_mb": peaks,
         "stored": stored_counts(),
         "chunk_timings": chunk_timings(chunks, started),
