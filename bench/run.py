@@ -211,7 +211,7 @@ def bench_workers() -> dict[str, Any] | None:
     if "skipped" in data:
         print(f"scale-out benchmark skipped: {data['skipped']}", file=sys.stderr)
         return None
-    if "error" in data:
+    if "error" in data or data["workers_speedup"] is None:
         return {"name": "full refresh through Celery, 2 worker processes vs 1", "met": False, **data}
     return {
         "name": f"full refresh through Celery, {data['pages']:,} pages x {data['products']:,} products, "
