@@ -100,12 +100,14 @@ def main(url: str, way: str, rows: int) -> dict[str, object]:
         result = importing.import_products(io.StringIO(text))
         assert not result.errors, result.errors[:3]
     else:
-        parsed = importing.read_rows(io.StringIO(text))
-        rowwise(parsed.rows)
+        checked = importing.ImportResult()
+        parsed = list(importing.valid_rows(importing.text_lines(io.StringIO(text)), checked))
+        assert not checked.errors, checked.errors[:3]
+        rowwise(parsed)
     seconds = time.perf_counter() - start
     peak_mb = peak_rss_mb()
     return {
-        "way": way, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+        "way": way, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds, 1),
         "peak_mb": round(peak_mb), "refreshes_announced": len(announced),
     }  # fmt: skip
 

@@ -1,13 +1,14 @@
 """Refresh benchmark: the one refresh service on a synthetic store (bench/store.py).
 
-    python bench/refresh.py                 # prints one JSON object (called by bench/run.py)
+    python bench/refresh.py                         # prints one JSON object (called by bench/run.py)
     BENCH_REFRESH_SCALE=1 python bench/refresh.py   # the issue's default size, 5,000 pages x 20,000 products
 
-Each size runs in its own process on a fresh database: PostgreSQL (`mineral_bench_refresh`) when it
-answers on 127.0.0.1:5432, else a SQLite file (labelled). Measures a full refresh (compute, total,
-peak RSS), a pure-Python per-page loop over the same vectors (sampled, extrapolated, same top-k),
-the growth exponent over 1/4, 1/2 and 1 of the size, and an incremental refresh after one product's
-tags change (a rare tag and a common one) against the full refresh.
+The size is bench/store.py's DEFAULT times BENCH_REFRESH_SCALE (`store.SCALE` when unset). Each size runs in its own
+process on a fresh database: PostgreSQL (`<BENCH_DATABASE_PREFIX>_refresh`, bench/environment.py) when it answers on
+127.0.0.1:5432, else a SQLite file (labelled). Measures a full refresh (compute, total, peak RSS), a pure-Python
+per-page loop over the same vectors (sampled, extrapolated, same top-k), the growth exponent over 1/4, 1/2 and 1 of
+the size, and an incremental refresh after one product's tags change (a rare tag and a common one) against the full
+refresh.
 """
 
 from __future__ import annotations
@@ -15,34 +16,23 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = "postgres://postgres@127.0.0.1:5432/mineral_bench_refresh"
+sys.path.insert(0, str(ROOT))
+
+from bench import environment  # noqa: E402
+from bench.store import DEFAULT, bench_scale  # noqa: E402
+
 SQLITE_PATH = ROOT / "bench" / "results" / "refresh.sqlite3.tmp"
 
 
-def postgres_answers() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def fresh_database() -> str:
-    if postgres_answers():
-        import psycopg
-
-        with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "mineral_bench_refresh"')
-            conn.execute('CREATE DATABASE "mineral_bench_refresh"')
-        return PG_URL
+    if environment.postgres_answers():
+        return environment.fresh_database("refresh")
     SQLITE_PATH.unlink(missing_ok=True)
     return f"sqlite:///{SQLITE_PATH}"
 
@@ -62,7 +52,6 @@ def measure_one(pages: int, products: int, *, detail: bool) -> dict[str, object]
     """Seed a store of this size and measure it (runs inside the child process)."""
     os.environ.update(DATABASE_URL=fresh_database(), DJANGO_SETTINGS_MODULE="shop.settings")
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -93,7 +82,7 @@ def measure_one(pages: int, products: int, *, detail: bool) -> dict[str, object]
         "timings": summary.timings,
     }
     if not detail:
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        out["peak_rss_mb"] = environment.peak_rss_mb()
         return out
     # A pure-Python per-page loop over the same vectors, on a sample of pages, extrapolated.
     engine = engine_build()
@@ -113,14 +102,20 @@ def measure_one(pages: int, products: int, *, detail: bool) -> dict[str, object]
     # Incremental: one product gets a rare tag, then another a common one.
     for name, slug in (("rare", "boron"), ("common", "magnesium")):
         product_id = int(engine.ids[len(engine.ids) // 2 + (name == "common")])
-        ProductTag.objects.update_or_create(
-            product_id=product_id, tag=Tag.objects.get(slug=slug), source="manual", defaults={"relevance": 0.9}
+        # Written without announcing it (bulk_create sends no signal): the refresh timed below is the only one.
+        tag = ProductTag(product_id=product_id, tag=Tag.objects.get(slug=slug), source="manual", relevance=0.9)
+        ProductTag.objects.bulk_create(
+            [tag], update_conflicts=True, unique_fields=["product", "tag", "source"], update_fields=["relevance"]
         )
         began = time.perf_counter()
-        recommendations_refresh(product_ids=[product_id])
+        done = recommendations_refresh(product_ids=[product_id])
         out[f"incremental_{name}_s"] = round(time.perf_counter() - began, 2)
+        out[f"incremental_{name}_lists"] = {
+            "pages": done.pages, "pages_written": done.written,
+            "products": done.products, "products_written": done.products_written,
+        }  # fmt: skip
         out[f"incremental_speedup_{name}"] = round(total / max(out[f"incremental_{name}_s"], 1e-3), 1)  # type: ignore[arg-type]
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    out["peak_rss_mb"] = environment.peak_rss_mb()
     return out
 
 
@@ -133,8 +128,8 @@ def run_child(pages: int, products: int, detail: bool) -> dict[str, object]:
 
 
 def main() -> dict[str, object]:
-    scale = float(os.environ.get("BENCH_REFRESH_SCALE", "0.25"))
-    pages, products = int(5_000 * scale), int(20_000 * scale)
+    scale = bench_scale()
+    pages, products = DEFAULT.scaled(scale).pages, DEFAULT.scaled(scale).products
     runs = [run_child(int(pages * f), int(products * f), detail=False) for f in (0.25, 0.5)]
     full = run_child(pages, products, detail=True)
     sizes = [r["pages"] * r["products"] for r in [*runs, full]]  # type: ignore[operator]
@@ -143,6 +138,8 @@ def main() -> dict[str, object]:
     mean_x, mean_y = sum(xs) / 3, sum(ys) / 3
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
     SQLITE_PATH.unlink(missing_ok=True)
+    if full["database"] == "postgresql":
+        environment.drop_database("refresh")
     return {**full, "scale": scale, "growth_exponent": round(slope, 2), "growth_runs": [*runs, full]}
 
 

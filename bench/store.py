@@ -9,6 +9,7 @@ first refresh, so a full refresh measures scoring and writing lists.
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +34,13 @@ class Size:
 
 
 DEFAULT = Size(pages=5_000, products=20_000)
+# The share of DEFAULT that `make bench` seeds; BENCH_REFRESH_SCALE overrides it (1 is the issue's default size).
+SCALE = 0.25
+
+
+def bench_scale() -> float:
+    """The benchmark store's size as a share of DEFAULT."""
+    return float(os.environ.get("BENCH_REFRESH_SCALE") or SCALE)
 
 
 def load_tags() -> None:
@@ -151,6 +159,9 @@ def seed_pages(count: int, seed: int = 12) -> None:
 
 def seed(size: Size) -> None:
     """An empty database -> the synthetic store of this size."""
-    load_tags()
+    from recommender.dirty import refresh_batch
+
+    with refresh_batch():  # the taxonomy's saves announced once (in eager mode, one refresh each: 319, ~50 s)
+        load_tags()
     seed_products(size.products)
     seed_pages(size.pages)
