@@ -16,8 +16,9 @@ gunicorn serving the shop, a `celery -A shop worker` and `celery -A shop beat`. 
 The rate is held by wrk itself: a Lua `delay()` hands out send times on a fixed schedule read from the
 monotonic clock (LuaJIT's FFI), so requests leave at the target rate however fast answers come, within the
 connections' reserve. wrk runs once per minute, so every minute has its own requests, errors and
-percentiles; a sampler records, each second, the worker's memory (VmRSS of it and its pool children) and
-the backlog (the task queue, unacknowledged tasks, dirty ids waiting in Redis and the DirtyMark outbox).
+percentiles; a sampler records, each second, the worker's memory (VmRSS of it and its pool children), the
+backlog (the task queue, unacknowledged tasks, dirty ids waiting in Redis and the DirtyMark outbox) and the
+machine's load average, so that a minute disturbed by other work on a shared machine shows it.
 
 Checks: no error (HTTP status, socket, feed, worker log; the warm-up included); the rate held in every minute;
 the last minute's p99 within P99_GROWTH times the first minute's; the worker's peak memory in the last minute
@@ -242,6 +243,7 @@ class Sampler(threading.Thread):
             "unacked": client.hlen("unacked"),
             "dirty": dirty,
             "outbox": outbox,
+            "load": os.getloadavg()[0],  # the whole machine's, other engineers' work included
         }
 
     def run(self) -> None:
@@ -458,7 +460,7 @@ def measure_and_soak(workdir: Path, base: str, store: dict[str, Any], sampler: S
     print(f"maximum {peak['rate']:.0f} req/s (p99 {peak['p99_ms']:.1f} ms); soaking at {rate:.0f} req/s")
     print(
         f"{'minute':>6} {'req/s':>8} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} {'late':>5} "
-        f"{'worker MB':>9} {'web MB':>7} {'queue':>6} {'q min':>5} {'q max':>5} {'outbox':>6} {'feed':>5}"
+        f"{'worker MB':>9} {'web MB':>7} {'queue':>6} {'q min':>5} {'q max':>5} {'outbox':>6} {'feed':>5} {'load':>5}"
     )
     minutes = soak(base, workdir, paths, rate, store, sampler)
     under_load = finished_refreshes((workdir / "worker.log").read_text(errors="replace"))

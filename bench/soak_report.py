@@ -42,6 +42,7 @@ def minute_row(
         "queue_end": queue[-1] if queue else 0,
         "dirty_max": max((s["dirty"] for s in samples), default=0),
         "outbox_max": max((s["outbox"] for s in samples), default=0),
+        "loadavg_max": round(max((s["load"] for s in samples), default=0), 2),
     }
 
 
@@ -98,6 +99,6 @@ def print_row(row: dict[str, Any]) -> None:
         f"{row['minute']:>6} {row['rps']:>8.1f} {row['requests']:>8} {row['errors']:>6} {row['p50_ms']:>7.2f} "
         f"{row['p99_ms']:>7.2f} {row['late_sends']:>5} {row['worker_mb_max']:>9.1f} {row['web_mb_max']:>7.1f} "
         f"{row['queue_mean']:>6.1f} {row['queue_min']:>5} {row['queue_max']:>5} {row['outbox_max']:>6} "
-        f"{row['feed_changes']:>5}",
+        f"{row['feed_changes']:>5} {row['loadavg_max']:>5.1f}",
         flush=True,
     )
