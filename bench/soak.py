@@ -16,34 +16,35 @@ gunicorn serving the shop, a `celery -A shop worker` and `celery -A shop beat`. 
 The rate is held by wrk itself: a Lua `delay()` hands out send times on a fixed schedule read from the
 monotonic clock (LuaJIT's FFI), so requests leave at the target rate however fast answers come, within the
 connections' reserve. wrk runs once per minute, so every minute has its own requests, errors and
-percentiles; a sampler records, each second, the worker's memory (VmRSS of it and its pool children) and
-the backlog (the task queue, unacknowledged tasks, dirty ids waiting in Redis and the DirtyMark outbox).
+percentiles; a sampler records, each second, the worker's memory (VmRSS of it and its pool children), the
+backlog (the task queue, unacknowledged tasks, dirty ids waiting in Redis and the DirtyMark outbox) and the
+machine's load average, so that a minute disturbed by other work on a shared machine shows it.
 
 Checks: no error (HTTP status, socket, feed, worker log; the warm-up included); the rate held in every minute;
 the last minute's p99 within P99_GROWTH times the first minute's; the worker's peak memory in the last minute
-within MEMORY_GROWTH of the first minute's; the backlog not growing (the queue's mean and peak in the last minute
-at most a task above the first minute's, the outbox not above it); every full refresh finished, all but the last
-while the load ran. Prints a table, writes bench/results/soak.json, exits 1 if a check
-fails. Every process it starts is stopped, also on failure.
+within MEMORY_GROWTH of the first minute's; the backlog not growing (the lowest queue of the last minute at most
+two tasks above the first minute's, the outbox not above it); every full refresh finished, all but the last
+while the load ran. Prints a table, writes bench/results/soak.json, exits 1 if a check fails. Every process it
+starts is stopped, also on failure; a second soak started meanwhile refuses to run (they would share a database
+and a Redis DB).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.serve import RLS, free_port, wait_until_up  # noqa: E402
+from bench.soak_report import (  # noqa: E402
+    Call,
+    checks,
+    finished_refreshes,
+    minute_row,
+    print_row,
+    refresh_runs,
+    worker_errors,
+)
 
 DATABASE_URL = os.environ.get("SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mineral_soak")
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -63,10 +73,7 @@ CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "16"))
 WEB_WORKERS = int(os.environ.get("SOAK_WEB_WORKERS", "2"))
 PAGES, PRODUCTS = 500, 2000
 MINUTE = 60
-P99_GROWTH = 1.5
-MEMORY_GROWTH = 0.2
 IDLE_AFTER = 180  # seconds the worker is given to finish its queue after the load stops
-RATE_HELD = 0.9  # each minute's rate at least this share of the target
 RESULTS = ROOT / "bench" / "results" / "soak.json"
 QUEUE = "recommender"
 QUEUE_KEYS = [QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in (3, 6, 9))]  # kombu's Redis lists, one per priority step
@@ -74,63 +81,7 @@ DIRTY_KEYS = [f"recommender:dirty:{kind}" for kind in ("products", "pages", "all
 WORKER_CONCURRENCY = 2
 FULL_REFRESH = "recommender.tasks.refresh_all_pages"
 
-LUA = """
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
-int clock_gettime(int clock_id, soak_timespec *tp);
-]]
-local clock = ffi.new("soak_timespec")
-local function now_ms()
-  ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
-  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
-end
-
-local paths = {PATHS}
-local interval = {INTERVAL}  -- ms between sends in this thread; 0: as fast as answers come
-local requests, slot = {}, nil
-late = 0
-
-function init(args)
-  math.randomseed(7)
-  for i, entry in ipairs(paths) do
-    requests[i] = wrk.format("GET", entry[1], {["Accept"] = entry[2]})
-  end
-end
-
-function request()
-  return requests[math.random(#requests)]
-end
-
-if interval > 0 then
-  function delay()
-    local now = now_ms()
-    if slot == nil then slot = now end
-    if slot < now - 100 then  -- behind by more than 100 ms: catch up no further, count it
-      late = late + 1
-      slot = now - 100
-    end
-    local wait = slot - now
-    slot = slot + interval
-    return wait > 0 and wait or 0
-  end
-end
-
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-
-function done(summary, latency, requests)
-  local late_total = 0
-  for _, thread in ipairs(threads) do late_total = late_total + (thread:get("late") or 0) end
-  local e = summary.errors
-  io.write(string.format(
-    'SOAK {"requests": %d, "duration_us": %d, "socket_errors": %d, "status_errors": %d, "timeouts": %d, ' ..
-    '"p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, "late": %d}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write, e.status, e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, late_total))
-end
-"""
+LUA = ROOT / "bench" / "soak.lua"
 
 
 @dataclass
@@ -239,7 +190,7 @@ def mix(store: dict[str, Any]) -> list[tuple[str, str]]:
 
 def wrk_script(workdir: Path, paths: list[tuple[str, str]], rate: float | None) -> Path:
     interval = 1000.0 / rate if rate else 0
-    lua = LUA.replace("{PATHS}", "{" + ", ".join(f'{{"{p}", "{a}"}}' for p, a in paths) + "}")
+    lua = LUA.read_text().replace("{PATHS}", "{" + ", ".join(f'{{"{p}", "{a}"}}' for p, a in paths) + "}")
     script = workdir / f"mix-{int(rate or 0)}.lua"
     script.write_text(lua.replace("{INTERVAL}", f"{interval:.6f}"))
     return script
@@ -278,6 +229,7 @@ class Sampler(threading.Thread):
     def __init__(self, stack: Stack) -> None:
         super().__init__(daemon=True)
         self.stack, self.samples, self.halt = stack, list[dict[str, float]](), threading.Event()
+        self.errors = 0
 
     def sample(self, client: Any, conn: Any) -> dict[str, float]:
         queued = sum(client.llen(key) for key in QUEUE_KEYS)
@@ -291,15 +243,25 @@ class Sampler(threading.Thread):
             "unacked": client.hlen("unacked"),
             "dirty": dirty,
             "outbox": outbox,
+            "load": os.getloadavg()[0],  # the whole machine's, other engineers' work included
         }
 
     def run(self) -> None:
+        """Sample until halted; a failed sample (database or Redis away) is counted and the connection made again."""
         import psycopg
+        import redis
 
-        client = redis_db()
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            while not self.halt.wait(1.0):
+        client, conn = redis_db(), None
+        while not self.halt.wait(1.0):
+            try:
+                conn = conn if conn is not None and not conn.closed else psycopg.connect(DATABASE_URL, autocommit=True)
                 self.samples.append(self.sample(client, conn))
+            except (psycopg.Error, redis.RedisError):
+                self.errors += 1
+                if conn is not None:
+                    conn.close()
+        if conn is not None:
+            conn.close()
 
     def window(self, start: float, end: float) -> list[dict[str, float]]:
         return [s for s in self.samples if start <= s["t"] < end]
@@ -311,9 +273,6 @@ def queued_tasks() -> dict[str, int]:
     messages = [m for key in QUEUE_KEYS for m in client.lrange(key, 0, -1)] + list(client.hvals("unacked"))
     names = [found.group(1) for m in messages if (found := re.search(rb'"task": "[\w.]*?(\w+)"', m))]
     return {name.decode(): names.count(name) for name in sorted(set(names))}
-
-
-Call = tuple[float, int, float]  # a feed change: (monotonic time sent, HTTP status or 0, seconds to answer)
 
 
 class Feed(threading.Thread):
@@ -407,40 +366,6 @@ def wait_idle(sampler: Sampler, timeout: float) -> float | None:
     return None
 
 
-def minute_row(
-    n: int, result: dict[str, float], samples: list[dict[str, float]], feed: list[Call], target: float
-) -> dict[str, Any]:
-    """One minute's figures: load, latency, errors, memory and backlog."""
-    feed_errors = sum(1 for _, status, _ in feed if not 200 <= status < 400)
-    queue = [int(s["queued"] + s["unacked"]) for s in samples]
-    return {
-        "minute": n,
-        "target_rps": round(target, 1),
-        "rps": round(result["rate"], 1),
-        "requests": result["requests"],
-        "errors": result["socket_errors"] + result["status_errors"] + result["timeouts"] + feed_errors,
-        "p50_ms": round(result["p50_ms"], 2),
-        "p99_ms": round(result["p99_ms"], 2),
-        "max_ms": round(result["max_ms"], 1),
-        "late_sends": result["late"],
-        "feed_changes": len(feed),
-        "feed_p99_ms": round(percentile([s for _, _, s in feed], 99) * 1000, 1) if feed else None,
-        "worker_mb_max": round(max((s["worker_mb"] for s in samples), default=0), 1),
-        "worker_mb_end": round(samples[-1]["worker_mb"], 1) if samples else None,
-        "web_mb_max": round(max((s["web_mb"] for s in samples), default=0), 1),
-        "queue_mean": round(statistics.fmean(queue), 2) if queue else 0,
-        "queue_max": max(queue, default=0),
-        "queue_end": queue[-1] if queue else 0,
-        "dirty_max": max((s["dirty"] for s in samples), default=0),
-        "outbox_max": max((s["outbox"] for s in samples), default=0),
-    }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else 0.0
-
-
 def soak(
     base: str, workdir: Path, paths: list[tuple[str, str]], rate: float, store: dict[str, Any], sampler: Sampler
 ) -> list[dict[str, Any]]:
@@ -469,60 +394,29 @@ def soak(
     return minutes
 
 
-def checks(minutes: list[dict[str, Any]], worker_log: str, refreshes: int, under_load: int) -> dict[str, bool]:
-    """The pass conditions; the warm-up (minute 0) counts for errors and rate, not as the first minute.
+def exclusive() -> Any | None:
+    """A connection holding the soak's advisory lock on the PostgreSQL server, or None when another soak holds it.
 
-    A worker that keeps up shows the same backlog every minute (the same chunks per full refresh, at most one
-    coalesced drain waiting), so "not growing" allows one task of slack for where a drain falls at a sample;
-    and it finishes each minute's full refresh within the soak (the last may still run when the load stops).
+    Two soaks would share (and drop, and flush) one database and one Redis DB, so only one runs at a time; the
+    lock goes with the connection, also when a run is killed.
     """
-    counted = [m for m in minutes if m["minute"] > 0]
-    first, last = counted[0], counted[-1]
-    return {
-        "no errors": all(m["errors"] == 0 for m in minutes) and not worker_errors(worker_log),
-        f"rate held (each minute >= {RATE_HELD:.0%} of target)": all(
-            m["rps"] >= RATE_HELD * m["target_rps"] for m in minutes
-        ),
-        f"p99 last <= {P99_GROWTH}x first": last["p99_ms"] <= P99_GROWTH * first["p99_ms"],
-        f"worker memory growth < {MEMORY_GROWTH:.0%}": last["worker_mb_max"]
-        <= (1 + MEMORY_GROWTH) * first["worker_mb_max"],
-        "backlog not growing (queue mean and peak, outbox)": last["queue_mean"] <= first["queue_mean"] + 1
-        and last["queue_max"] <= first["queue_max"] + 1
-        and last["outbox_max"] <= first["outbox_max"],
-        "every full refresh finished, all but the last under load": finished_refreshes(worker_log) == refreshes
-        and under_load >= refreshes - 1,
-    }
+    import psycopg
 
-
-def finished_refreshes(log: str) -> int:
-    """Full refreshes whose chord ended (`recommender.tasks.refresh_finished` logs each)."""
-    return log.count("full refresh finished")
-
-
-def refresh_runs(log: str) -> dict[str, Any]:
-    """How many refreshes the worker ran and how long they took (from the refresh service's log line)."""
-    seconds = sorted(float(s) for s in re.findall(r"refreshed \d+ pages .* in ([\d.]+) s", log))
-    if not seconds:
-        return {"count": 0}
-    return {"count": len(seconds), "median_s": round(statistics.median(seconds), 1), "max_s": max(seconds)}
-
-
-def worker_errors(log: str) -> list[str]:
-    return [line for line in log.splitlines() if re.search(r"\bERROR\b|Traceback|CRITICAL", line)]
-
-
-def print_row(row: dict[str, Any]) -> None:
-    print(
-        f"{row['minute']:>6} {row['rps']:>8.1f} {row['requests']:>8} {row['errors']:>6} {row['p50_ms']:>7.2f} "
-        f"{row['p99_ms']:>7.2f} {row['late_sends']:>5} {row['worker_mb_max']:>9.1f} {row['web_mb_max']:>7.1f} "
-        f"{row['queue_mean']:>6.1f} {row['queue_max']:>5} {row['outbox_max']:>6} {row['feed_changes']:>5}",
-        flush=True,
-    )
+    conn = psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (zlib.crc32(DATABASE_URL.encode()),)).fetchone()
+    if row and row[0]:
+        return conn
+    conn.close()
+    return None
 
 
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    lock = exclusive()
+    if lock is None:
+        print(f"another soak is running on {DATABASE_URL} and {REDIS_URL}; nothing was touched", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
@@ -536,49 +430,9 @@ def main() -> int:
         stack, base = start_stack(workdir, {**env, "REDIS_URL": REDIS_URL})
         sampler = Sampler(stack)
         sampler.start()
-        sender().send_task(FULL_REFRESH, queue=QUEUE)  # the worker's first, so the soak starts warm
-        warm_refresh_s = wait_idle(sampler, timeout=300)
-        if warm_refresh_s is None:
-            raise RuntimeError("the worker's first full refresh did not finish within 300 s")
-        paths = mix(store)
-        wrk_result(wrk(base, wrk_script(workdir, paths, None), 3))  # warm-up, not counted
-        peak = wrk_result(wrk(base, wrk_script(workdir, paths, None), MAX_SECONDS))
-        rate = SOAK_SHARE * peak["rate"]
-        print(f"maximum {peak['rate']:.0f} req/s (p99 {peak['p99_ms']:.1f} ms); soaking at {rate:.0f} req/s")
-        print(
-            f"{'minute':>6} {'req/s':>8} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} {'late':>5} "
-            f"{'worker MB':>9} {'web MB':>7} {'queue':>6} {'q max':>5} {'outbox':>6} {'feed':>5}"
-        )
-        minutes = soak(base, workdir, paths, rate, store, sampler)
-        finished_under_load = finished_refreshes((workdir / "worker.log").read_text(errors="replace"))
-        idle_after_s = wait_idle(sampler, timeout=IDLE_AFTER)
-        worker_log = (workdir / "worker.log").read_text(errors="replace")
-        refreshes = 1 + len(minutes)  # the worker's first, then one a minute (the warm-up's included)
-        result = checks(minutes, worker_log, refreshes, finished_under_load)
-        report = {
-            "setup": {
-                "pages": len(store["pages"]), "products": PRODUCTS, "web_workers": WEB_WORKERS,
-                "worker_concurrency": WORKER_CONCURRENCY, "connections": CONNECTIONS, "cpus": os.cpu_count(),
-                "mix": "80% /api/v1/pages/<slug>/recommendations/ over every page, 10% /learn/<slug>/, "
-                "10% /products/<slug>/",
-                "rate_control": "wrk Lua delay() on a fixed schedule from the monotonic clock",
-                "first_refresh_s": store["first_refresh_s"], "worker_warm_refresh_s": round(warm_refresh_s, 1),
-            },
-            "max": {"rps": round(peak["rate"], 1), "p99_ms": round(peak["p99_ms"], 2), "seconds": MAX_SECONDS,
-                    "errors": peak["socket_errors"] + peak["status_errors"] + peak["timeouts"]},
-            "soak": {"rps_target": round(rate, 1), "share": SOAK_SHARE, "seconds": SOAK_SECONDS,
-                     "warmup_seconds": WARMUP_SECONDS,
-                     "full_refreshes_sent": refreshes, "full_refreshes_finished": finished_refreshes(worker_log),
-                     "full_refreshes_finished_under_load": finished_under_load,
-                     "idle_after_s": None if idle_after_s is None else round(idle_after_s, 1)},
-            "minutes": minutes,
-            "worker_refreshes": refresh_runs(worker_log),
-            "worker_log_errors": worker_errors(worker_log)[:20],
-            "checks": result,
-            "passed": all(result.values()),
-        }  # fmt: skip
+        report = measure_and_soak(workdir, base, store, sampler)
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-        for name, ok in result.items():
+        for name, ok in report["checks"].items():
             print(f"{'PASS' if ok else 'FAIL'}  {name}")
         print(f"wrote {RESULTS.relative_to(ROOT)}")
         return 0 if report["passed"] else 1
@@ -590,6 +444,53 @@ def main() -> int:
             stack.stop()
         client.flushdb()
         shutil.rmtree(workdir, ignore_errors=True)
+        lock.close()
+
+
+def measure_and_soak(workdir: Path, base: str, store: dict[str, Any], sampler: Sampler) -> dict[str, Any]:
+    """With the stack up: warm the worker, measure the maximum, soak, check; the report."""
+    sender().send_task(FULL_REFRESH, queue=QUEUE)  # the worker's first, so the soak starts warm
+    warm_refresh_s = wait_idle(sampler, timeout=300)
+    if warm_refresh_s is None:
+        raise RuntimeError("the worker's first full refresh did not finish within 300 s")
+    paths = mix(store)
+    wrk_result(wrk(base, wrk_script(workdir, paths, None), 3))  # warm-up, not counted
+    peak = wrk_result(wrk(base, wrk_script(workdir, paths, None), MAX_SECONDS))
+    rate = SOAK_SHARE * peak["rate"]
+    print(f"maximum {peak['rate']:.0f} req/s (p99 {peak['p99_ms']:.1f} ms); soaking at {rate:.0f} req/s")
+    print(
+        f"{'minute':>6} {'req/s':>8} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} {'late':>5} "
+        f"{'worker MB':>9} {'web MB':>7} {'queue':>6} {'q min':>5} {'q max':>5} {'outbox':>6} {'feed':>5} {'load':>5}"
+    )
+    minutes = soak(base, workdir, paths, rate, store, sampler)
+    under_load = finished_refreshes((workdir / "worker.log").read_text(errors="replace"))
+    idle_after_s = wait_idle(sampler, timeout=IDLE_AFTER)
+    worker_log = (workdir / "worker.log").read_text(errors="replace")
+    refreshes = 1 + len(minutes)  # the worker's first, then one a minute (the warm-up's included)
+    result = checks(minutes, worker_log, refreshes, under_load)
+    return {
+        "setup": {
+            "pages": len(store["pages"]), "products": PRODUCTS, "web_workers": WEB_WORKERS,
+            "worker_concurrency": WORKER_CONCURRENCY, "connections": CONNECTIONS, "cpus": os.cpu_count(),
+            "mix": "80% /api/v1/pages/<slug>/recommendations/ over every page, 10% /learn/<slug>/, "
+            "10% /products/<slug>/",
+            "rate_control": "wrk Lua delay() on a fixed schedule from the monotonic clock",
+            "first_refresh_s": store["first_refresh_s"], "worker_warm_refresh_s": round(warm_refresh_s, 1),
+        },
+        "max": {"rps": round(peak["rate"], 1), "p99_ms": round(peak["p99_ms"], 2), "seconds": MAX_SECONDS,
+                "errors": peak["socket_errors"] + peak["status_errors"] + peak["timeouts"]},
+        "soak": {"rps_target": round(rate, 1), "share": SOAK_SHARE, "seconds": SOAK_SECONDS,
+                 "warmup_seconds": WARMUP_SECONDS,
+                 "full_refreshes_sent": refreshes, "full_refreshes_finished": finished_refreshes(worker_log),
+                 "full_refreshes_finished_under_load": under_load,
+                 "idle_after_s": None if idle_after_s is None else round(idle_after_s, 1),
+                 "sampler_errors": sampler.errors},
+        "minutes": minutes,
+        "worker_refreshes": refresh_runs(worker_log),
+        "worker_log_errors": worker_errors(worker_log)[:20],
+        "checks": result,
+        "passed": all(result.values()),
+    }  # fmt: skip
 
 
 if __name__ == "__main__":
