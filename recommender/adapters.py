@@ -7,7 +7,7 @@ product goes through one of these methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,27 @@ class NutrientFact:
     amount: float
     unit: str
     form: str = ""
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    """What scoring reads about one product: a snapshot of plain values, not a model instance."""
+
+    id: int
+    sku: str
+    brand: str
+    available: bool
+    nutrients: tuple[NutrientFact, ...] = ()
+
+
+RECORD_BATCH = 2_000  # ids per query: SQLite limits the parameters of one statement
+
+
+def batched_ids(ids: Iterable[int]) -> Iterator[list[int]]:
+    """Ids in sorted batches of `RECORD_BATCH`, for `pk__in` lookups every database accepts."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), RECORD_BATCH):
+        yield ordered[start : start + RECORD_BATCH]
 
 
 class ProductAdapter:
@@ -93,6 +114,28 @@ class ProductAdapter:
     def for_ids(self, ids: Iterable[int]) -> dict[int, Any]:
         """Products by primary key, loaded in one query."""
         return {p.pk: p for p in self.queryset().filter(pk__in=list(ids))}
+
+    def record(self, product: Any) -> ProductRecord:
+        """One product's record, read through the methods above."""
+        return ProductRecord(
+            id=product.pk,
+            sku=self.sku(product),
+            brand=self.brand(product),
+            available=self.is_available(product),
+            nutrients=tuple(self.nutrients(product)),
+        )
+
+    def records(self, ids: Iterable[int]) -> dict[int, ProductRecord]:
+        """Records of these products (missing ids are left out), for building the scoring snapshot.
+
+        This default loads each product and asks the methods above, so it is right for any adapter. A
+        refresh reads every tagged product, so a host with a large catalog overrides it with a few plain
+        queries that return the same records (the demo store's adapter shows how).
+        """
+        found: dict[int, ProductRecord] = {}
+        for batch in batched_ids(ids):
+            found.update((pk, self.record(p)) for pk, p in self.for_ids(batch).items())
+        return found
 
 
 def get_adapter() -> ProductAdapter:

@@ -218,6 +218,7 @@ def cautions_for_product(*, product: Any) -> list[dict[str, Any]]:
     approved = ProductTag.objects.filter(product_id=product.pk, status=ProductTag.Status.APPROVED)
     slugs = {s for slug in approved.values_list("tag__slug", flat=True) for s in family(slug)}
     codes = nutrient_code_index()
-    contained = {s for fact in get_adapter().nutrients(product) if (t := codes.get(fact.code)) for s in family(t.slug)}
+    facts = get_adapter().nutrients(product)
+    contained = {s for fact in facts if (t := codes.get(fact.code)) for s in family(t.slug)}
     guards = {s for s in contained if tags[s].caution_level == Tag.CautionLevel.GUARD}
-    return [served_caution(c) for c in tag_cautions(sorted(slugs | guards), tags) + dose_cautions(product, tags)]
+    return [served_caution(c) for c in tag_cautions(sorted(slugs | guards), tags) + dose_cautions(facts, tags)]

@@ -7,7 +7,7 @@ refresh builds it too (it is a few queries), so both give identical lists.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 from scipy import sparse
 
-from recommender.adapters import get_adapter
+from recommender.adapters import NutrientFact, ProductRecord, get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import coded, explain_many, in_sentence, keep, tag_name
@@ -363,10 +363,11 @@ def served_caution(caution: Mapping[str, Any]) -> dict[str, str]:
     return {"code": caution["code"], "text": gettext(text) if text else text}
 
 
-def dose_cautions(product: Any, tags: Mapping[str, Tag]) -> list[dict[str, Any]]:
-    """A caution for each nutrient whose single serving exceeds its supplemental upper limit."""
+def dose_cautions(facts: Iterable[NutrientFact], tags: Mapping[str, Tag]) -> list[dict[str, Any]]:
+    """A caution for each nutrient whose single serving (of these supplement facts) exceeds its
+    supplemental upper limit."""
     cautions = []
-    for fact in get_adapter().nutrients(product):
+    for fact in facts:
         tag = tags.get(fact.code)
         if tag is None or not tag.upper_limit:
             continue
@@ -390,31 +391,30 @@ def tag_cautions(slugs: Sequence[str], tags: Mapping[str, Tag]) -> list[dict[str
     return [{"code": t.slug, "text": t.caution} for t in with_caution]
 
 
-def contained(space: TagSpace, codes: Mapping[str, Tag], product: Any) -> frozenset[str]:
-    """Every taxonomy nutrient in the product's supplement facts, at any amount, with its parents."""
-    found = (codes.get(fact.code) for fact in get_adapter().nutrients(product))
+def contained(space: TagSpace, codes: Mapping[str, Tag], facts: Iterable[NutrientFact]) -> frozenset[str]:
+    """Every taxonomy nutrient in these supplement facts, at any amount, with its parents."""
+    found = (codes.get(fact.code) for fact in facts)
     return frozenset(a for tag in found if tag is not None for a in space.ancestors(tag.slug))
 
 
 def _meta(
     space: TagSpace,
     tags: Mapping[str, Tag],
-    product: Any,
+    product: ProductRecord,
     relevances: Mapping[str, float],
     *,
     over_limit: bool,
     contains: frozenset[str],
 ) -> ProductMeta:
-    adapter = get_adapter()
     expanded = frozenset(a for slug in relevances for a in space.ancestors(slug))
     guards = frozenset(s for s in expanded | contains if s in tags and tags[s].caution_level == Tag.CautionLevel.GUARD)
     nutrients = {space.ancestors(slug)[-1]: rel for slug, rel in relevances.items() if slug in space.index}
     nutrients = {s: r for s, r in nutrients.items() if tags[s].kind == Tag.Kind.NUTRIENT}
     primary = max(sorted(nutrients), key=lambda s: nutrients[s], default="")
     return ProductMeta(
-        id=product.pk,
-        available=adapter.is_available(product),
-        brand=adapter.brand(product),
+        id=product.id,
+        available=product.available,
+        brand=product.brand,
         primary_nutrient=primary,
         guarded=bool(guards),
         over_limit=over_limit,
@@ -428,21 +428,26 @@ def engine_build() -> Engine:
     """Snapshot the taxonomy and every product that has approved tags."""
     space, tags = _space()
     relevances = _approved_relevances()
-    adapter = get_adapter()
     # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
-    products = sorted(adapter.for_ids(set(relevances) | _placed_product_ids()).values(), key=lambda p: p.pk)
-    doses = {p.pk: dose_cautions(p, tags) for p in products}
+    records = get_adapter().records(set(relevances) | _placed_product_ids())
+    products = [records[pk] for pk in sorted(records)]
+    doses = {p.id: dose_cautions(p.nutrients, tags) for p in products}
     codes = nutrient_code_index()
     metas = [
         _meta(
-            space, tags, p, relevances.get(p.pk, {}), over_limit=bool(doses[p.pk]), contains=contained(space, codes, p)
+            space,
+            tags,
+            p,
+            relevances.get(p.id, {}),
+            over_limit=bool(doses[p.id]),
+            contains=contained(space, codes, p.nutrients),
         )
         for p in products
     ]
     cautions = {m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas}
     guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
     matrix = product_matrix(
-        space, [relevances.get(p.pk, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+        space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
     )
     return Engine(
         plain=without_kind(space, matrix, Tag.Kind.PRODUCT_LINE),
@@ -452,5 +457,5 @@ def engine_build() -> Engine:
         products=matrix,
         metas=metas,
         cautions=cautions,
-        skus={p.pk: adapter.sku(p) for p in products},
+        skus={p.id: p.sku for p in products},
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
-from recommender.adapters import NutrientFact, ProductAdapter
+from recommender.adapters import NutrientFact, ProductAdapter, ProductRecord, batched_ids
+from shop.catalog.models import NutrientAmount, Product
 from shop.catalog.presentation import product_image
 
 
@@ -32,3 +35,23 @@ class CatalogProductAdapter(ProductAdapter):
             for n in product.nutrients.all()
             if n.amount is not None
         ]
+
+    def records(self, ids: Iterable[int]) -> dict[int, ProductRecord]:
+        """The same records as the per-product methods give, from two plain queries per batch.
+
+        A full refresh reads every tagged product; model instances and their prefetched facts cost
+        about 0.3 ms a product, these rows a tenth of that.
+        """
+        found: dict[int, ProductRecord] = {}
+        for batch in batched_ids(ids):
+            facts: dict[int, list[NutrientFact]] = defaultdict(list)
+            lines = NutrientAmount.objects.filter(product_id__in=batch).order_by("pk")
+            for product_id, code, amount, unit, form in lines.values_list(
+                "product_id", "code", "amount", "unit", "form"
+            ):
+                if amount is not None:  # as `nutrients()`: an "NP" line says nothing here
+                    facts[product_id].append(NutrientFact(code=code, amount=float(amount), unit=unit, form=form))
+            rows = Product.objects.filter(pk__in=batch).values_list("pk", "sku", "brand__name", "active", "in_stock")
+            for pk, sku, brand, active, in_stock in rows:
+                found[pk] = ProductRecord(pk, str(sku), brand or "", active and in_stock, tuple(facts[pk]))
+        return found

@@ -147,7 +147,7 @@ def test_dose_cautions_read_converted_amounts(taxonomy: None) -> None:
 
     def codes(sku: str) -> list[str]:
         product = adapter.queryset().get(sku=sku)
-        return [c["code"] for c in dose_cautions(product, tags)]
+        return [c["code"] for c in dose_cautions(adapter.nutrients(product), tags)]
 
     assert codes("L-20") == ["dose-magnesium"]  # 500 mg > 350 mg
     assert codes("L-40") == ["dose-vitamin-d"]  # 125 mcg > 100 mcg
