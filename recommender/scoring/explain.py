@@ -193,34 +193,31 @@ def top_contributors_many(
 def contributors(space: TagSpace, contributions: NDArray[np.float32], *, top: int) -> list[list[tuple[str, float]]]:
     """Per row of element-wise products of two vectors, the tags carrying the similarity with their share.
 
-    Rows may pair different vectors, so a whole chunk of lists is explained in one numpy pass.
+    Largest share first, at least MIN_SHARE, `top` at most and one tag per family ("magnesium citrate"
+    adds nothing a shopper needs after "magnesium"); ties by tag order. Rows may pair different
+    vectors, so a whole chunk of lists is explained in one numpy pass: only the kept tags reach Python.
     """
+    found: list[list[tuple[str, float]]] = [[] for _ in range(len(contributions))]
     totals = np.where(contributions > 0, contributions, 0.0).sum(axis=1)
+    # A margin below MIN_SHARE in float32, then the exact share in float64.
     at, tags = np.nonzero((contributions > 0) & (contributions >= 0.8 * MIN_SHARE * totals[:, np.newaxis]))
-    entries: list[list[tuple[float, int]]] = [[] for _ in range(len(contributions))]
-    for row, tag, value in zip(at.tolist(), tags.tolist(), contributions[at, tags].tolist(), strict=True):
-        entries[row].append((-value, tag))
-    return [
-        _contributors(space, sorted(found), float(total), top) for found, total in zip(entries, totals, strict=True)
-    ]
-
-
-def _contributors(space: TagSpace, entries: list[tuple[float, int]], total: float, top: int) -> list[tuple[str, float]]:
-    """Walk (negated contribution, tag) pairs, largest first: one tag per family, `top` at most."""
-    found: list[tuple[str, float]] = []
-    if total <= 0:
-        return found
-    covered: set[str] = set()
-    for negated, i in entries:
-        share = -negated / total
-        if share < MIN_SHARE or len(found) >= top:
-            break
-        slug = space.tags[i].slug
-        family = set(space.ancestors(slug))
-        if family & covered:
-            continue  # "magnesium citrate" adds nothing a shopper needs after "magnesium"
-        covered |= family
-        found.append((slug, round(share, 3)))
+    values = contributions[at, tags]
+    shares = values.astype(np.float64) / totals[at].astype(np.float64)
+    keep = shares >= MIN_SHARE
+    at, tags, values, shares = at[keep], tags[keep], values[keep], shares[keep]
+    order = np.lexsort((tags, -values, at))  # by row, then largest share, then tag
+    at, tags, shares = at[order], tags[order], shares[order]
+    # The first (largest) tag of each family in a row; the others say nothing new.
+    families = space.families
+    _, first = np.unique(at * (len(families) + 1) + families[tags], return_index=True)
+    first.sort()
+    at, tags, shares = at[first], tags[first], shares[first]
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    place = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))
+    keep = place < top
+    slugs = [t.slug for t in space.tags]
+    for row, tag, share in zip(at[keep].tolist(), tags[keep].tolist(), shares[keep].tolist(), strict=True):
+        found[row].append((slugs[tag], round(share, 3)))
     return found
 
 

@@ -55,6 +55,7 @@ class TagSpace:
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _into: dict[tuple[str, str], list[tuple[int, Relation]]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[Any, str], Any] = field(default_factory=dict, repr=False)
+    _families: NDArray[np.intp] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {t.slug: i for i, t in enumerate(self.tags)}
@@ -68,6 +69,28 @@ class TagSpace:
             self._memo[key] = make(self, key[1])
         value: T = self._memo[key]
         return value
+
+    @property
+    def families(self) -> NDArray[np.intp]:
+        """A family number per tag index: two tags share one exactly when their `ancestors` chains meet.
+
+        Each tag has at most one parent, so chains meet exactly when the tags are connected by parent
+        links (a tree's root, or a cycle a broken taxonomy might hold, is on both chains).
+        """
+        if self._families is None:
+            family = list(range(self.size))
+
+            def root(i: int) -> int:
+                while family[i] != i:
+                    family[i] = family[family[i]]
+                    i = family[i]
+                return i
+
+            for i, tag in enumerate(self.tags):
+                if tag.parent in self.index:
+                    family[root(i)] = root(self.index[tag.parent])
+            self._families = np.array([root(i) for i in range(self.size)], dtype=np.intp)
+        return self._families
 
     def relations_into(self, slug: str, polarity: str) -> list[tuple[int, Relation]]:
         """(position in `relations`, relation) of this polarity that end at this tag: an index, since

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connections, models, router
 
 Row = Sequence[Any]
@@ -88,11 +89,22 @@ def preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], 
     else through the field (the conversion `bulk_create` applies)."""
     if isinstance(field, models.JSONField):
         encoder = field.encoder
-
-        def dump(value: Any) -> str | None:
-            return None if value is None else json.dumps(value, cls=encoder)
-
-        return dump
+        if encoder is None:  # orjson writes the same JSON about ten times faster
+            return lambda value: None if value is None else orjson.dumps(value).decode()
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
     if isinstance(field, models.IntegerField | models.FloatField | models.CharField | models.ForeignKey):
         return lambda value: value
-    return lambda value: field.get_db_prep_save(value, connection)
+    return last_value_memo(lambda value: field.get_db_prep_save(value, connection))
+
+
+def last_value_memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` that remembers its last argument: a column such as `computed_at` holds one value for
+    every row of a write, and converting it a million times costs seconds."""
+    last: list[Any] = [object(), None]
+
+    def converted(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return converted

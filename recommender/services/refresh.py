@@ -9,8 +9,6 @@ a changed product's, and the products whose related lists can change.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections import defaultdict
@@ -29,6 +27,7 @@ from recommender import metrics
 from recommender.adapters import get_adapter
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
+from recommender.fingerprint import fingerprint
 from recommender.models import (
     ArticleLink,
     ContentPage,
@@ -172,7 +171,7 @@ def list_hash(items: Sequence[Item], page: ContentPage) -> str:
     """A fingerprint of everything a served list shows, the page's own title and address included."""
     body: list[Any] = [(page.slug, page.title, page.url)]
     body += [(i.product_id, i.rank, i.score, i.reasons, i.cautions, i.link_params) for i in items]
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return fingerprint(body)
 
 
 @transaction.atomic

@@ -6,8 +6,6 @@ the article's list) within their window.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from django.utils import timezone
 from scipy import sparse
 
 from recommender.conf import recommender_settings
+from recommender.fingerprint import fingerprint
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
@@ -206,7 +205,7 @@ def related_hash(lists: RelatedLists) -> str:
         [(r.related_id, r.rank, r.score, r.reasons, r.cautions) for r in lists.products],
         [(a.page_id, a.rank, a.score, a.reasons, a.link_params) for a in lists.articles],
     ]
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return fingerprint(body)
 
 
 @transaction.atomic

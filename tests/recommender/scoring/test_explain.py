@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from recommender.scoring.explain import (
     GRADE_WORDS,
+    MIN_SHARE,
     best_relation,
+    contributors,
     discussed,
     discusses_label,
     explain,
@@ -19,7 +22,7 @@ from recommender.scoring.explain import (
     reason_label,
     shared_label,
 )
-from recommender.scoring.space import Relation
+from recommender.scoring.space import Relation, TagSpace
 from recommender.scoring.vectors import page_vector, product_matrix
 from tests.recommender.scoring import TAGS, space
 
@@ -159,3 +162,46 @@ def test_a_product_line_is_worded_as_a_line_not_as_evidence() -> None:
         if is_line_name(tag):
             assert label == f"From the {tag.name} line named in this article."
         assert "evidence" not in label
+
+
+def walk_contributors(space_: TagSpace, row: list[float], top: int) -> list[tuple[str, float]]:
+    """The specification of `contributors`, one row at a time: largest share first, at least MIN_SHARE,
+    one tag per family of `ancestors`, `top` at most."""
+    values = np.asarray(row, dtype=np.float32)
+    total = float(np.where(values > 0, values, 0.0).sum())
+    entries = sorted((-float(v), i) for i, v in enumerate(values.tolist()) if v > 0)
+    found: list[tuple[str, float]] = []
+    covered: set[str] = set()
+    for negated, i in entries:
+        share = -negated / total
+        if share < MIN_SHARE or len(found) >= top:
+            break
+        family = set(space_.ancestors(space_.tags[i].slug))
+        if not family & covered:
+            covered |= family
+            found.append((space_.tags[i].slug, round(share, 3)))
+    return found
+
+
+CONTRIBUTIONS = [0.0, 0.0, 0.01, 0.05, 0.2, 0.2, 0.5, 1.0, -0.3]  # ties, tiny shares, negatives
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(CONTRIBUTIONS), min_size=len(TAGS), max_size=len(TAGS)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(min_value=1, max_value=4),
+)
+def test_contributors_of_a_block_match_the_walk_row_by_row(rows: list[list[float]], top: int) -> None:
+    s = space()
+    block = np.asarray(rows, dtype=np.float32)
+    assert contributors(s, block, top=top) == [walk_contributors(s, row, top) for row in rows]
+
+
+def test_families_join_tags_whose_ancestor_chains_meet() -> None:
+    s = space()
+    families = {t.slug: int(s.families[i]) for i, t in enumerate(s.tags)}
+    assert families["magnesium-glycinate"] == families["magnesium-citrate"] == families["magnesium"]
+    assert len({families[slug] for slug in ("magnesium", "iron", "zinc", "concentrace")}) == 4
