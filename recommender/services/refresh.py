@@ -40,7 +40,7 @@ from recommender.models import (
 )
 from recommender.scoring.rank import Rule
 from recommender.scoring.related import sparse_rows
-from recommender.services.bulk import rows_insert, rows_update
+from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
 from recommender.services.engine import Engine, Item, PageQuery, engine_build
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
@@ -181,6 +181,7 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     The pages' states are locked in id order (two workers never write one page at once, and never
     deadlock); readers see each page's old list or its new one, never half.
     """
+    relaxed_commit(Recommendation)
     ids = sorted(lists)
     PageState.objects.bulk_create([PageState(page_id=pk) for pk in ids], ignore_conflicts=True)
     states = {s.page_id: s for s in PageState.objects.select_for_update().filter(page_id__in=ids).order_by("page_id")}

@@ -24,7 +24,7 @@ from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_vector
-from recommender.services.bulk import rows_insert, rows_update
+from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
 
@@ -211,6 +211,7 @@ def related_hash(lists: RelatedLists) -> str:
 @transaction.atomic
 def related_store(lists: dict[int, RelatedLists]) -> int:
     """Write the products' lists that changed, in bulk; returns how many products were written."""
+    relaxed_commit(RelatedProduct)
     ids = sorted(lists)
     RelatedState.objects.bulk_create([RelatedState(product_id=pid) for pid in ids], ignore_conflicts=True)
     states = {
