@@ -315,15 +315,12 @@ def simple_reasons_pairs(
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once)."""
     words = CODES.get(label, lambda s, slug: {"label": label(s, slug)})
-    return [
-        [
-            {
-                "tag": slug,
-                **space.remember((label, slug), words),
-                "weight": share,
-                "evidence": {"grade": None, "citations": []},
-            }
-            for slug, share in found
-        ]
-        for found in contributors(space, contributions, top=top)
-    ]
+    heads: dict[str, dict[str, Any]] = {}  # each tag's words, worked out once per call
+
+    def reason(slug: str, share: float) -> dict[str, Any]:
+        head = heads.get(slug)
+        if head is None:
+            head = heads[slug] = {"tag": slug, **space.remember((label, slug), words)}
+        return {**head, "weight": share, "evidence": {"grade": None, "citations": []}}
+
+    return [[reason(slug, share) for slug, share in found] for found in contributors(space, contributions, top=top)]
