@@ -169,14 +169,20 @@ class Worker:
     """One worker process; `kill()` is kill -9, `stop()` a warm shutdown.
 
     `include` names extra modules the worker imports at start (`celery worker --include`), such as a test's probe.
+    `pool="prefork"` runs tasks in one child process instead of the worker's own (`--pool=solo`), as production
+    does: only a prefork child is bounded by `CELERY_MAX_TASKS_PER_CHILD` and `CELERY_MAX_MEMORY_PER_CHILD_KB`.
     """
 
-    def __init__(self, redis_url: str, name: str, extra_env: dict[str, str] | None = None, include: str = "") -> None:
+    def __init__(
+        self, redis_url: str, name: str, extra_env: dict[str, str] | None = None, include: str = "", pool: str = "solo"
+    ) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url, **(extra_env or {})}
         self.log = open(ARTIFACTS / f"celery-{name}.log", "ab")  # noqa: SIM115 - closed in stop()
-        command = [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo", "--loglevel=INFO",
+        command = [sys.executable, "-m", "celery", "-A", "shop", "worker", f"--pool={pool}", "--loglevel=INFO",
                    "--without-gossip", "--without-mingle", f"--hostname={name}@%h"]  # fmt: skip
+        if pool == "prefork":
+            command.append("--concurrency=1")
         if include:
             command.append(f"--include={include}")
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -206,8 +212,10 @@ def worker_factory(transactional_db: None) -> Iterator[Callable[..., Worker]]:
     celery_app.control.purge()
     started: list[Worker] = []
 
-    def start(redis_url: str | None = None, name: str = "test-worker", include: str = "", **env: str) -> Worker:
-        worker = Worker(redis_url or settings.REDIS_URL, name, env, include)
+    def start(
+        redis_url: str | None = None, name: str = "test-worker", include: str = "", pool: str = "solo", **env: str
+    ) -> Worker:
+        worker = Worker(redis_url or settings.REDIS_URL, name, env, include, pool)
         started.append(worker)
         worker.wait_ready()
         return worker
