@@ -128,8 +128,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Bounds on each worker process: replaced after this many tasks, or once its resident memory passes this many KiB
-# (checked after each task), so a slow leak can never grow without limit.
+# Bounds on each worker process: replaced after this many tasks, or once its peak resident memory passes this many
+# KiB (checked after each task; peak, since billiard reads it from the process's own usage figures without
+# psutil), so a slow leak can never grow without limit.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_MAX_TASKS_PER_CHILD", "200"))
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_MAX_MEMORY_PER_CHILD_KB", "600000"))
 CELERY_TASK_TIME_LIMIT = 300
