@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 _local = threading.local()
 KINDS = ("products", "pages", "all")
 SCHEDULED_KEY = "recommender:dirty:scheduled"
+DRAINS_KEY = "recommender:dirty:drains"  # how many drains have taken changes (see `drains_taken`)
 DRAIN_TASK = "recommender.tasks.drain_dirty"
 
 
@@ -155,7 +156,25 @@ def pop_dirty() -> dict[str, set[int]]:
         raise
     for _, kind, object_id in marks:
         taken.setdefault(kind, set()).add(object_id or 0)
+    if client is not None and any(taken.values()):
+        try:
+            client.incr(DRAINS_KEY)
+        except Exception:
+            logger.warning("Redis unavailable; the drain count was not raised", exc_info=True)
     return taken
+
+
+def drains_taken() -> int | None:
+    """How many drains have taken changes so far, or None without Redis (or when it does not answer).
+
+    Data read before a drain took changes may be out of date once it writes; while this number has not
+    moved, no drain has begun since, so a snapshot of the catalog kept in a worker is as exact as a new one.
+    """
+    try:
+        client = redis_client()
+        return None if client is None else int(client.get(DRAINS_KEY) or 0)
+    except Exception:
+        return None
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from celery import chord, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -52,9 +53,9 @@ def refresh_for_products(product_ids: list[int]) -> int:
 
 
 @shared_task(**RETRY)
-def refresh_chunk(page_ids: list[int], product_ids: list[int]) -> int:
-    """One chunk of a fanned-out full refresh: exactly these lists; idempotent, safe to redeliver."""
-    return recommendations_refresh(page_ids=page_ids, product_ids=product_ids, expand=False).pages
+def refresh_chunk(page_ids: list[int], product_ids: list[int], run: str | None = None) -> int:
+    """One chunk of a fanned-out full refresh (`run`): exactly these lists; idempotent, safe to redeliver."""
+    return recommendations_refresh(page_ids=page_ids, product_ids=product_ids, expand=False, run=run).pages
 
 
 @shared_task
@@ -71,9 +72,10 @@ def refresh_all_pages() -> int | None:
     Without a result backend (a chord needs one) or in eager mode, the chunks run here, one after another.
     """
     chunks = chunks_for_full_refresh()
+    run = uuid.uuid4().hex
     if current_app.conf.task_always_eager or not current_app.conf.result_backend:
-        return int(refresh_finished([refresh_chunk(pages, products) for pages, products in chunks]))
-    chord(refresh_chunk.s(pages, products) for pages, products in chunks)(refresh_finished.s())
+        return int(refresh_finished([refresh_chunk(pages, products, run) for pages, products in chunks]))
+    chord(refresh_chunk.s(pages, products, run) for pages, products in chunks)(refresh_finished.s())
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from django.utils.translation import gettext, gettext_noop
@@ -30,6 +30,7 @@ from recommender.services.taxonomy import lexicon_build
 from recommender.text.lexicon import Lexicon
 from recommender.units import amount_words, convert
 
+T = TypeVar("T")
 PIN_REASON = "Featured by the store alongside this article."
 DOSE_CAUTION = gettext_noop(
     "One serving provides %(served)s of %(name)s, above the %(limit)s daily upper limit for supplemental intake. "
@@ -97,6 +98,7 @@ class Engine:
     guard_count: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     row_of: dict[int, int] = field(default_factory=dict)
     _columns: dict[str, sparse.csr_array] = field(default_factory=dict, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _guarded: dict[str, NDArray[np.bool_]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +121,13 @@ class Engine:
         self.holds, self.guards = np.asfortranarray(holds), np.asfortranarray(guards)
         self.guard_count = guards.sum(axis=1)
         self.row_of = {m.id: row for row, m in enumerate(self.metas)}
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, once per snapshot: data built from the engine that chunks of one run share."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        value: T = self._derived[key]
+        return value
 
     def dims(self, slugs: frozenset[str]) -> list[int]:
         return [self.space.index[s] for s in slugs if s in self.space.index]
