@@ -155,7 +155,7 @@ def bench_refresh() -> dict[str, Any]:
                 "full_compute_s", "full_total_s", "peak_rss_mb", "speedup_vs_naive", "naive_same_top_k",
                 "growth_exponent", "incremental_speedup_rare", "incremental_speedup_common", "incremental_rare_s",
                 "incremental_common_s", "incremental_rare_lists", "incremental_common_lists", "scale", "timings",
-                "growth_runs",
+                "growth_runs", "pages", "products", "database",
             )
             if k in r
         },
