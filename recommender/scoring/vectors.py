@@ -37,6 +37,24 @@ def page_vector(
     return normalise_rows(expanded)
 
 
+def page_matrix_of(
+    space: TagSpace,
+    pages: Sequence[Mapping[str, float]],
+    kind_weights: Mapping[str, float] | None = None,
+    topic_kinds: frozenset[str] = frozenset({"condition", "symptom"}),
+) -> NDArray[np.float32]:
+    """`page_vector` of many pages as the rows of one matrix, expanded in one product."""
+    kinds = kind_weights or {}
+    scale = np.array([kinds.get(t.kind, 1.0) for t in space.tags])
+    raw = np.zeros((len(pages), space.size))  # weight x kind weight in double, as `page_vector` multiplies
+    for row, weights in enumerate(pages):
+        cols = [space.index[s] for s, w in weights.items() if w > 0 and s in space.index]
+        raw[row, cols] = [weights[space.tags[c].slug] for c in cols]
+    expanded = space.expand((raw * scale).astype(np.float32))
+    expanded[:, [i for i, t in enumerate(space.tags) if t.kind in topic_kinds]] = 0.0
+    return normalise_rows(expanded)
+
+
 def product_matrix(
     space: TagSpace, products: Sequence[Mapping[str, float]], kind_weights: Mapping[str, float] | None = None
 ) -> NDArray[np.float32]:

@@ -23,7 +23,7 @@ from recommender.fingerprint import fingerprint
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
-from recommender.scoring.vectors import page_vector
+from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
@@ -53,8 +53,7 @@ def page_matrix(engine: Engine) -> PageMatrix:
     weights: dict[int, dict[str, float]] = {p.pk: {} for p in pages}
     for page_id, slug, weight in PageTag.objects.filter(page__in=pages).values_list("page_id", "tag__slug", "weight"):
         weights[page_id][slug] = weight
-    rows = [page_vector(engine.space, weights[p.pk], recommender_settings.KIND_WEIGHTS) for p in pages]
-    matrix = np.vstack(rows) if rows else np.zeros((0, engine.space.size), dtype=np.float32)
+    matrix = page_matrix_of(engine.space, [weights[p.pk] for p in pages], recommender_settings.KIND_WEIGHTS)
     names = np.zeros((len(pages), engine.space.size), dtype=bool)
     for i, p in enumerate(pages):
         names[i, [engine.space.index[s] for s, w in weights[p.pk].items() if w > 0 and s in engine.space.index]] = True

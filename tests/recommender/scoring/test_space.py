@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from recommender.scoring.space import Relation, TagInfo, build_space
-from recommender.scoring.vectors import normalise_rows, page_vector, product_matrix
-from tests.recommender.scoring import EVIDENCE, space
+from recommender.scoring.vectors import normalise_rows, page_matrix_of, page_vector, product_matrix
+from tests.recommender.scoring import EVIDENCE, TAGS, space
 
 
 def test_tags_are_ordered_by_slug_and_indexed() -> None:
@@ -144,3 +146,22 @@ def test_rls_page_reaches_magnesium_product_through_the_relation() -> None:
     magnesium, zinc = products @ page
     assert magnesium > 0
     assert zinc == 0
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from([t.slug for t in TAGS] + ["unknown"]),
+            st.sampled_from([-0.5, 0.0, 0.1, 0.35, 0.8, 1.0]),
+            max_size=5,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_page_matrix_rows_are_the_page_vectors(pages: list[dict[str, float]]) -> None:
+    s = space()
+    kinds = {"nutrient": 1.0, "form": 0.7, "product-line": 0.5}
+    matrix = page_matrix_of(s, pages, kinds)
+    for row, weights in zip(matrix, pages, strict=True):
+        np.testing.assert_allclose(row, page_vector(s, weights, kinds), atol=1e-6)
