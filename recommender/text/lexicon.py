@@ -11,7 +11,7 @@ cost is per character, not per synonym. Two things keep that cost low:
   `re` cannot rule out an alternative by comparing its first character, so it enters every branch
   at every word start; without it, one comparison rules a branch out (2.5x faster). The result is the
   same whenever each character of the text lowercases to one character and IGNORECASE pairs it with
-  a synonym letter exactly when its lower() is that letter (`Lexicon.folds_alike`): true of ASCII
+  a synonym letter exactly when its lower() is that letter (`folds_alike`): true of ASCII
   and of almost every letter, not of "İ", a final "Σ", or "ı" and "ſ" beside synonyms spelled with
   "i" or "s". A text with such a character is matched with IGNORECASE, as before: slower, same tags.
 - the case-sensitive pattern starts with its synonyms' first characters and checks the word
@@ -20,6 +20,7 @@ cost is per character, not per synonym. Two things keep that cost low:
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable, Iterator
@@ -66,12 +67,10 @@ class Lexicon:
     by_lower: dict[str, SynonymEntry] = field(default_factory=dict)
     by_exact: dict[str, SynonymEntry] = field(default_factory=dict)
     lowered: re.Pattern[str] | None = None
-    # Each letter of the case-insensitive synonyms, with a pattern matching it under IGNORECASE.
-    _letters: list[tuple[str, re.Pattern[str]]] = field(init=False, repr=False, compare=False)
-    _folds_alike: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _letters: str = field(init=False, repr=False, compare=False)  # of the case-insensitive synonyms
 
     def __post_init__(self) -> None:
-        self._letters = [(k, re.compile(re.escape(k), re.IGNORECASE)) for k in sorted(set("".join(self.by_lower)))]
+        self._letters = "".join(sorted(set("".join(self.by_lower))))
 
     def finditer(self, text: str) -> Iterator[Match]:
         """Every synonym occurrence in `text` (already normalised), in no particular order."""
@@ -93,29 +92,27 @@ class Lexicon:
         chars = set(string.ascii_letters)
         if not text.isascii():
             chars.update(_ASCII_RUNS.sub("", text))
-        return all(self.folds_alike(char) for char in chars)
+        return all(folds_alike(char, self._letters) for char in chars)
 
-    def folds_alike(self, char: str) -> bool:
-        """Does `char` lowercase to one character, whatever its neighbours, that IGNORECASE agrees with?
 
-        That is: IGNORECASE pairs `char` with a synonym letter exactly when `char.lower()` is that letter
-        (`re` folds case with the same single-character mapping as `str.lower`, but also pairs "ı" with
-        "i", "ſ" with "s" and a few Greek letters). A character with no case only matches itself either
-        way. Answers are kept: a text has few distinct characters, a lexicon sees many texts.
-        """
-        known = self._folds_alike.get(char)
-        if known is None:
-            low = char.lower()
-            known = (
-                len(low) == 1  # not "İ"
-                and ("a" + char).lower() == "a" + low  # not "Σ", which lowercases to "ς" at the end of a word
-                and (
-                    char == low == char.upper()
-                    or all(bool(pattern.fullmatch(char)) == (low == k) for k, pattern in self._letters)
-                )
-            )
-            self._folds_alike[char] = known
-        return known
+@functools.lru_cache(maxsize=1 << 16)
+def folds_alike(char: str, letters: str) -> bool:
+    """Does `char` lowercase to one character, whatever its neighbours, that IGNORECASE agrees with?
+
+    That is: IGNORECASE pairs `char` with one of the synonyms' `letters` exactly when `char.lower()` is
+    that letter (`re` folds case with the same single-character mapping as `str.lower`, but also pairs
+    "ı" with "i", "ſ" with "s" and a few Greek letters). A character with no case only matches itself
+    either way. Answers are kept: texts share most of their characters, lexicons their letters.
+    """
+    low = char.lower()
+    return (
+        len(low) == 1  # not "İ"
+        and ("a" + char).lower() == "a" + low  # not "Σ", which lowercases to "ς" at the end of a word
+        and (
+            char == low == char.upper()
+            or all(bool(re.fullmatch(re.escape(k), char, re.IGNORECASE)) == (low == k) for k in letters)
+        )
+    )
 
 
 def _resolved(matches: Iterator[re.Match[str]], lookup: dict[str, SynonymEntry], key: Any) -> Iterator[Match]:
