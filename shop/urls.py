@@ -21,3 +21,5 @@ urlpatterns = [
     path("health/", health_view, name="health"),
     path("metrics/", metrics_view, name="metrics"),
 ]
+
+handler400 = "shop.errors.bad_request"

@@ -27,6 +27,7 @@ from recommender.models import ArticleLink, ContentPage, PageTag
 from recommender.selectors import recommendations_for_page, recommendations_for_text
 from recommender.services.pages import external_page_register, page_tags_override
 from recommender.services.refresh import page_refresh
+from recommender.text.clean import plain_text
 
 PREVIEW_LIMIT = 6
 
@@ -183,6 +184,11 @@ class ContentPageAdmin(admin.ModelAdmin):
         if page is not None and self.has_change_permission(request, page):
             extra.update(can_preview=True, embed_snippet=embed_snippet(request, page))
         return super().change_view(request, object_id, form_url, extra)
+
+    def save_model(self, request: HttpRequest, obj: ContentPage, form: Any, change: bool) -> None:
+        """Title and text are stored sanitised, as every other way in stores them (markup-only text is empty)."""
+        obj.title, obj.text = plain_text(obj.title), plain_text(obj.text)
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not PageTag:

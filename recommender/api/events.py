@@ -13,27 +13,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from recommender.adapters import get_adapter
+from recommender.api.bodies import BoundedBodyView, BoundedJSONParser, SlugLookupField
 from recommender.api.schema import errors
 from recommender.api.throttling import EventsThrottle
 from recommender.models import ContentPage, Recommendation
 from recommender.services.events import COUNTERS, event_record, is_bot
-
-
-class BoundedJSONParser(JSONParser):
-    """JSON whose nesting is too deep for the decoder (`[[[[...`) is a 400, not a RecursionError."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise ParseError("JSON parse error - nested too deeply.") from exc
 
 
 class PlainTextJSONParser(BoundedJSONParser):
@@ -46,7 +35,7 @@ class EventSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """An event names a published page by slug and a product by sku; both must exist."""
 
     type = serializers.ChoiceField(choices=sorted(COUNTERS))
-    page = serializers.SlugRelatedField(slug_field="slug", queryset=ContentPage.objects.filter(published=True))
+    page = SlugLookupField(slug_field="slug", queryset=ContentPage.objects.filter(published=True))
     product = serializers.CharField(max_length=100)
     rank = serializers.IntegerField(min_value=1, max_value=1000, required=False)
 
@@ -73,7 +62,7 @@ def foreign_origin(request: Request) -> bool:
     return not any(re.match(pattern, origin) for pattern in getattr(settings, "CORS_ALLOWED_ORIGIN_REGEXES", []))
 
 
-class EventView(APIView):
+class EventView(BoundedBodyView):
     """Count an impression or a click; robots and foreign origins get 204 and count nothing.
 
     `Origin: null` (a sandboxed frame, a file, a data: URL) is refused with a 403: a widget the store placed

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import generics, serializers
 
 from recommender.adapters import get_adapter
+from recommender.api.bodies import BoundedBodyView, SlugLookupField, refuse_unstorable
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PlacementAccess
 from recommender.api.schema import errors
@@ -29,6 +30,7 @@ class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
         return get_adapter().sku(product)
 
     def to_internal_value(self, data: Any) -> Any:
+        refuse_unstorable(data)
         product = get_adapter().get_by_sku(str(data))
         if product is None:
             raise serializers.ValidationError(f"No product has the sku {data!r}.")
@@ -36,10 +38,8 @@ class ProductSkuField(serializers.Field):  # type: ignore[type-arg]
 
 
 class PlacementSerializer(serializers.ModelSerializer[Placement]):
-    page = serializers.SlugRelatedField(
-        slug_field="slug", queryset=ContentPage.objects.all(), allow_null=True, required=False
-    )
-    tag = serializers.SlugRelatedField(slug_field="slug", queryset=Tag.objects.all(), allow_null=True, required=False)
+    page = SlugLookupField(slug_field="slug", queryset=ContentPage.objects.all(), allow_null=True, required=False)
+    tag = SlugLookupField(slug_field="slug", queryset=Tag.objects.all(), allow_null=True, required=False)
     product = ProductSkuField()
 
     class Meta:
@@ -69,7 +69,7 @@ class PlacementSerializer(serializers.ModelSerializer[Placement]):
     get=extend_schema(responses={200: PlacementSerializer, **errors(403, 404)}),
     post=extend_schema(responses={201: PlacementSerializer, **errors(400, 403, 415)}),
 )
-class PlacementListView(generics.ListCreateAPIView[Placement]):
+class PlacementListView(BoundedBodyView, generics.ListCreateAPIView[Placement]):
     """List and create placements."""
 
     pagination_class = StandardPagination
@@ -87,7 +87,7 @@ class PlacementListView(generics.ListCreateAPIView[Placement]):
     patch=extend_schema(responses={200: PlacementSerializer, **errors(400, 403, 404, 415)}),
     delete=extend_schema(responses={204: None, **errors(403, 404)}),
 )
-class PlacementDetailView(generics.RetrieveUpdateDestroyAPIView[Placement]):
+class PlacementDetailView(BoundedBodyView, generics.RetrieveUpdateDestroyAPIView[Placement]):
     """Read, change or delete one placement."""
 
     serializer_class = PlacementSerializer

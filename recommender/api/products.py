@@ -7,11 +7,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.adapters import get_adapter
+from recommender.api.bodies import BoundedBodyView, refuse_unstorable
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import ProductTagsWrite, ProductWrite
 from recommender.api.schema import (
@@ -39,6 +41,10 @@ def absolute(request: Request, url: str | None) -> str | None:
 
 
 def product_or_404(sku: str) -> Any:
+    try:
+        refuse_unstorable(sku)  # `%00` in the path: no product has it, and PostgreSQL cannot compare it
+    except ValidationError:
+        raise Http404("No product has this sku.") from None
     product = get_adapter().get_by_sku(sku)
     if product is None:
         raise Http404("No product has this sku.")
@@ -102,7 +108,7 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
         return products
 
 
-class ProductDetailView(GenericAPIView):  # type: ignore[type-arg]
+class ProductDetailView(BoundedBodyView, GenericAPIView):  # type: ignore[type-arg]
     """One product; PATCH `in_stock`, `active`, `price` (merchandisers, staff, or their tokens)."""
 
     permission_classes = [ProductWrite]
@@ -125,7 +131,7 @@ class ProductDetailView(GenericAPIView):  # type: ignore[type-arg]
         return Response(self.payload(request, product_or_404(sku)))
 
 
-class ProductTagsView(GenericAPIView):  # type: ignore[type-arg]
+class ProductTagsView(BoundedBodyView, GenericAPIView):  # type: ignore[type-arg]
     """A product's tags; PUT replaces its manual tags (merchandisers and staff)."""
 
     permission_classes = [ProductTagsWrite]

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from recommender.api.bodies import SlugLookupField
 from recommender.links import validate_page_url
 from recommender.models import ContentPage, Synonym, Tag, TagRelation
 
@@ -77,7 +78,7 @@ class ProductFeedSerializer(StrictSerializer):
 
 
 class TagRelevanceSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    tag = serializers.SlugRelatedField(slug_field="slug", queryset=Tag.objects.all())
+    tag = SlugLookupField(slug_field="slug", queryset=Tag.objects.all())
     relevance = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
 
 

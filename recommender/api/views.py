@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender import metrics
+from recommender.api.bodies import BoundedBodyView
 from recommender.api.caching import Lookup, cached_list, conditional, local_slugs, lookup
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PageWrite, PreviewAccess
@@ -49,7 +50,7 @@ def absolutize(payload: dict[str, Any], request: Request) -> dict[str, Any]:
 
 
 @extend_schema_view(get=extend_schema(responses={200: PageSerializer, 404: NOT_FOUND}))
-class PageListView(generics.ListAPIView[ContentPage]):
+class PageListView(BoundedBodyView, generics.ListAPIView[ContentPage]):
     """Content pages with their tags; marketing may POST an external article (url, title, text)."""
 
     pagination_class = StandardPagination
@@ -192,7 +193,7 @@ class RecommendationsByUrlView(CachedListView):
         )
 
 
-class PreviewView(APIView):
+class PreviewView(BoundedBodyView):
     """What shoppers would see for any title and text; writes nothing."""
 
     permission_classes = [PreviewAccess]

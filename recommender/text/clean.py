@@ -60,7 +60,11 @@ def markdown_to_text(markdown: str) -> str:
 
 
 def plain_text(source: str) -> str:
-    """Plain, normalised text from HTML, Markdown or text."""
+    """Plain, normalised text from HTML, Markdown or text.
+
+    NUL is dropped: cleaning HTML drops it too, and PostgreSQL cannot store it.
+    """
+    source = source.replace("\x00", "")
     text = html_to_text(source) if "<" in source and ">" in source else source
     text = markdown_to_text(text)
     lines = (_SPACES.sub(" ", line).strip() for line in normalise(text).splitlines())

@@ -19,7 +19,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -53,6 +53,7 @@ PRODUCT_FIELDS = [
 ]  # fmt: skip
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 MAX_PRICE = Decimal(10) ** 8  # Product.price: 10 digits, 2 after the point
+CENT = Decimal("0.01")
 TAG = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)\s*(?:=\s*(?P<relevance>\d*\.?\d+))?$")
 BATCH_SIZE = 1000
 BATCH_CHARS = 2_000_000  # a batch of long descriptions is cut short: 1,000 rows of 2 KB, or 20 rows of 100 KB
@@ -137,8 +138,12 @@ def _price(value: str) -> Decimal | None:
         price = Decimal(value) if value else None
     except InvalidOperation:
         raise RowError(f"price {value!r} is not a number") from None
+    if price is not None and price.is_finite() and 0 <= price < MAX_PRICE:
+        # In cents, as the column keeps it, rounded here so that every database agrees (19.995 is 20.00) and a
+        # price that rounds up to 10^8 is refused here rather than by the database (or when it is read back).
+        price = price.quantize(CENT, rounding=ROUND_HALF_UP)
     if price is not None and (not price.is_finite() or price < 0 or price >= MAX_PRICE):
-        raise RowError(f"price {value!r} must be a number from 0 to {MAX_PRICE - 1}")
+        raise RowError(f"price {value!r} must be a number from 0 to {MAX_PRICE - CENT}")
     return price
 
 
@@ -163,6 +168,9 @@ def _check_lengths(get: dict[str, str]) -> None:
 def parse_row(line: int, raw: dict[str, str], known_tags: set[str], index: LabelIndex) -> ProductRow:
     """A validated row, or RowError saying what is wrong."""
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    nul = next((column for column, value in get.items() if "\x00" in value), None)
+    if nul is not None:
+        raise RowError(f"{nul} contains a NUL character (\\x00), which the database cannot store")
     if not get["sku"]:
         raise RowError("sku is required")
     if not get["name"]:
@@ -327,11 +335,12 @@ def _brands(rows: Sequence[ProductRow]) -> dict[str, Brand]:
 def _slugs(rows: Sequence[ProductRow]) -> dict[str, str]:
     """A unique slug per new product: its name, else name and sku, else a counter.
 
-    Earlier batches of the same import are already in the table (same transaction), so one query per
-    batch sees them: no set of every slug written so far is kept.
+    A name and sku with no letter or digit slugify can keep ("!!!", "维生素") start from "product": an empty slug
+    would be a product page no url reaches. Earlier batches of the same import are already in the table (same
+    transaction), so one query per batch sees them: no set of every slug written so far is kept.
     """
-    bases = {row.sku: slugify(row.name)[:180] or slugify(row.sku) for row in rows}
-    fallbacks = {sku: f"{base}-{slugify(sku)}"[:200] for sku, base in bases.items()}
+    bases = {row.sku: slugify(row.name)[:180] or slugify(row.sku) or "product" for row in rows}
+    fallbacks = {sku: "-".join(filter(None, [base, slugify(sku)]))[:200] for sku, base in bases.items()}
     taken = set(Product.objects.filter(slug__in={*bases.values(), *fallbacks.values()}).values_list("slug", flat=True))
     slugs = {}
     for sku, base in bases.items():

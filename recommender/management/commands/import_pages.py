@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from recommender.dirty import refresh_batch
 from recommender.models import ContentPage
 from recommender.services.pages import page_upsert
+from recommender.text.clean import plain_text
 
 _HTML_TITLE = re.compile(r"<(?:h1|title)[^>]*>(.*?)</(?:h1|title)>", re.IGNORECASE | re.DOTALL)
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 slug = slugify(path.stem)[:200] or slugify(title)[:200]
                 url = f"{base_url.rstrip('/')}/{slug}/"
                 self.refuse_taken_slug(path, slug, url)
+                self.refuse_long_title(path, title)
                 try:
                     pages.append(page_upsert(url=url, slug=slug, title=title, text=body, source=source))
                 except ValidationError as exc:
@@ -69,6 +71,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path}: the slug {slug!r} is already used by the page at {other.url!r}; rename the file "
                 "or use the --base-url of that page. Nothing was imported."
+            )
+
+    def refuse_long_title(self, path: Path, title: str) -> None:
+        """A title longer than its column (a file's first line can be a whole article) is an error, not a traceback."""
+        limit = ContentPage._meta.get_field("title").max_length or 0
+        length = len(plain_text(title))
+        if length > limit:
+            raise CommandError(
+                f"{path}: the title (the first heading, or else the first line) is {length:,} characters long; "
+                f"the limit is {limit}. Start the file with a heading line. Nothing was imported."
             )
 
     def collect(self, paths: list[str]) -> list[Path]:
