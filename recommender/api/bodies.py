@@ -95,3 +95,13 @@ class SlugLookupField(serializers.SlugRelatedField):  # type: ignore[type-arg]
     def to_internal_value(self, data: Any) -> Any:
         refuse_unstorable(data)
         return super().to_internal_value(data)
+
+
+def query_text(request: Any, name: str) -> str:
+    """A query parameter that reaches a query, stripped; NUL or a lone surrogate is a 400 naming the parameter."""
+    value = str(request.query_params.get(name, "")).strip()
+    try:
+        refuse_unstorable(value)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from None
+    return value

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.adapters import get_adapter
-from recommender.api.bodies import BoundedBodyView, refuse_unstorable
+from recommender.api.bodies import BoundedBodyView, query_text, refuse_unstorable
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import ProductTagsWrite, ProductWrite
 from recommender.api.schema import (
@@ -97,7 +97,7 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
         return get_adapter().queryset()
 
     def filtered(self, products: QuerySet[Any], request: Request) -> QuerySet[Any]:
-        tag = request.query_params.get("tag")
+        tag = query_text(request, "tag")
         if tag:
             approved = ProductTag.objects.filter(status=ProductTag.Status.APPROVED)
             tagged = approved.filter(Q(tag__slug=tag) | Q(tag__parent__slug=tag)).values("product_id")

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender import metrics
-from recommender.api.bodies import BoundedBodyView
+from recommender.api.bodies import BoundedBodyView, query_text
 from recommender.api.caching import Lookup, cached_list, conditional, local_slugs, lookup
 from recommender.api.pagination import StandardPagination
 from recommender.api.permissions import PageWrite, PreviewAccess
@@ -176,7 +176,7 @@ class RecommendationsByUrlView(CachedListView):
         responses={200: RecommendationListSerializer, **errors(400, 404)},
     )
     def get(self, request: Request) -> HttpResponse:
-        url = request.query_params.get("url", "").strip()
+        url = query_text(request, "url")
         if not url:
             raise ValidationError({"url": ["This query parameter is required."]})
         try:

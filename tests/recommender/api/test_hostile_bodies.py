@@ -234,3 +234,21 @@ def test_a_nul_in_the_sku_of_the_path_is_a_404_before_any_query(demo: None) -> N
             response = api.generic(method, path, json.dumps(body), content_type=JSON)
             assert response.status_code == 404 and response.json()["detail"], (path, response.content)
     assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/api/v1/recommendations/?url=%00", "url"),
+        ("/api/v1/recommendations/?url=https://example.com/a%00b", "url"),
+        ("/api/v1/products/?tag=%00", "tag"),
+        ("/api/v1/products/?tag=magnesium%00", "tag"),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_a_400_naming_it_before_any_query(demo: None, path: str, param: str) -> None:
+    bad: list[str] = []
+    with queries_checked(bad):
+        response = APIClient().get(path)
+    assert response.status_code == 400, response.content
+    assert param in response.json()
+    assert bad == []
