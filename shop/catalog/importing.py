@@ -165,12 +165,18 @@ def _check_lengths(get: dict[str, str]) -> None:
             raise RowError(f"{column} is {len(get[column])} characters long; the limit is {limit}")
 
 
+# C0 controls other than tab and line breaks: PostgreSQL cannot store NUL, and a spreadsheet cell (the tag
+# export's XLSX) can hold none of them.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_WHY = "which the database or a spreadsheet cannot hold"
+
+
 def parse_row(line: int, raw: dict[str, str], known_tags: set[str], index: LabelIndex) -> ProductRow:
     """A validated row, or RowError saying what is wrong."""
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
-    nul = next((column for column, value in get.items() if "\x00" in value), None)
-    if nul is not None:
-        raise RowError(f"{nul} contains a NUL character (\\x00), which the database cannot store")
+    for column, value in get.items():
+        if found := CONTROL.search(value):
+            raise RowError(f"{column} contains the control character {found.group()!r}, {CONTROL_WHY}")
     if not get["sku"]:
         raise RowError("sku is required")
     if not get["name"]:

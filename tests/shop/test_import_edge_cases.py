@@ -217,3 +217,19 @@ def test_a_50_mb_file_is_written_one_batch_at_a_time(
     peak = measured["peak"]
     print(f"write peak {peak / 1e6:.1f} MB, {rows} rows, {measured['seconds']:.1f} s traced")
     assert peak < 8 * 1024 * 1024, f"write peak {peak / 1e6:.1f} MB for a 50 MB file of {rows} rows"
+
+
+CONTROLS = [
+    ("sku", "MG-1", "MG-\x081"),
+    ("name", "Magnésium Glycinate", "Magnesium\x1b[31m"),
+    ("brand", "Acme", "A\x00"),
+]
+
+
+@pytest.mark.parametrize(("field", "printed", "value"), CONTROLS)
+def test_control_characters_are_refused_naming_the_column(
+    taxonomy: None, tmp_path: Path, field: str, printed: str, value: str
+) -> None:
+    # A sku with \x08 used to import, and the tag export's XLSX then failed on it (no spreadsheet cell holds it).
+    row = ROW.replace(printed, value, 1)
+    refused(tmp_path, f"{HEADER}\n{ROW2}\n{row}\n", f"error: line 3: {field} contains the control character")
