@@ -165,6 +165,17 @@ def broker(url: str) -> Iterator[None]:
             celery_app.amqp._producer_pool = None
 
 
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process the tests started: SIGTERM, then SIGKILL if it has not exited within 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Worker:
     """One worker process; `kill()` is kill -9, `stop()` a warm shutdown.
 
@@ -195,13 +206,7 @@ class Worker:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
 
 
@@ -390,11 +395,5 @@ class WebServer:
         wait_for(answers, timeout=30)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
