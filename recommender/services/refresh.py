@@ -260,9 +260,11 @@ def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
 
     A product can appear on a page only where it scores at least the minimum score, by the scores the
     engine ranks with (against the whole page and against the page without guarded nutrients); on
-    every other page it is not even a candidate, so that list stays as it is.
+    every other page it is not even a candidate, so that list stays as it is. A product out of stock is
+    never a candidate (not even pinned), so it can only leave the pages that list it: a stock feed's
+    change reaches a handful of pages, not every page that shares a tag with the product.
     """
-    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
+    rows = available_rows(engine, product_ids)
     found = pages_reached(engine, rows) if rows else set()
     found |= set(Recommendation.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
     found |= set(ArticleLink.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
@@ -271,6 +273,12 @@ def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
     tag_scoped = placed.filter(page__isnull=True, tag__isnull=False).values_list("tag_id", flat=True)
     found |= set(PageTag.objects.filter(tag_id__in=list(tag_scoped)).values_list("page_id", flat=True))
     return found
+
+
+def available_rows(engine: Engine, product_ids: Sequence[int]) -> list[int]:
+    """The engine rows of these products that can be listed anywhere (in stock)."""
+    rows = (engine.row_of[i] for i in product_ids if i in engine.row_of)
+    return [row for row in rows if engine.available[row]]
 
 
 def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
@@ -300,11 +308,12 @@ def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[in
 
     A changed product enters another product's list only if it scores at least that list's last stored
     score (or the minimum score, on a list that is not full); every other list stays as it is. This
-    bounds a change to a common tag by one sparse product, not by every product sharing the tag.
+    bounds a change to a common tag by one sparse product, not by every product sharing the tag; a
+    product out of stock enters no list.
     """
     listing = RelatedProduct.objects.filter(related_id__in=product_ids).values_list("product_id", flat=True)
     near = set(product_ids) | set(listing)
-    rows = [engine.row_of[i] for i in product_ids if i in engine.row_of]
+    rows = available_rows(engine, product_ids)
     if not rows:
         return near
     min_score = recommender_settings.MIN_SCORE
