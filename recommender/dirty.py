@@ -16,9 +16,11 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import orjson
 from celery import current_app
 from django.db import DatabaseError, transaction
 
@@ -28,7 +30,9 @@ logger = logging.getLogger(__name__)
 _local = threading.local()
 KINDS = ("products", "pages", "all")
 SCHEDULED_KEY = "recommender:dirty:scheduled"
-DRAINS_KEY = "recommender:dirty:drains"  # how many drains have taken changes (see `drains_taken`)
+DRAINS_KEY = "recommender:dirty:drains"  # the last drain's number (see `pop_dirty`, `drains_taken`)
+LOG_SECONDS = 3600  # how long a drain's entry in the shared log is kept (see `changes_between`)
+LOG_SPAN = 1000  # a snapshot further behind than this many drains is built again, not patched
 DRAIN_TASK = "recommender.tasks.drain_dirty"
 
 
@@ -128,25 +132,42 @@ def everything_changed() -> None:
     _mark("all", [])
 
 
-def pop_dirty() -> dict[str, set[int]]:
-    """Take every pending id out of Redis and the outbox, atomically per store.
+@dataclass
+class Taken:
+    """What one drain took: the ids per kind, and the drain's number in the shared log (None without Redis)."""
 
-    When the outbox cannot be read (the database is away), the ids taken from Redis are put back before the
-    error is raised, so the drain's retry finds them again.
+    ids: dict[str, set[int]]
+    number: int | None = None
+
+    def __getitem__(self, kind: str) -> set[int]:
+        return self.ids.get(kind, set())
+
+
+def pop_dirty() -> Taken:
+    """Take every pending id out of Redis and the outbox, atomically per store, and log what was taken.
+
+    With Redis, each drain gets the next number from `DRAINS_KEY` in the same transaction as it takes the
+    ids (so numbers follow the order drains took changes) and logs the product ids it took under that
+    number (see `changes_between`): a worker that keeps a catalog snapshot brings it up to date by reading
+    what the drains since took. When the outbox cannot be read (the database is away), the ids taken from
+    Redis are put back before the error is raised, so the drain's retry finds them again.
     """
     from recommender.models import DirtyMark
 
     taken: dict[str, set[int]] = {kind: set() for kind in KINDS}
     client = redis_client()
+    number = None
     if client is not None:
-        client.delete(SCHEDULED_KEY)  # first, so a change from now on schedules a new drain
         pipe = client.pipeline(transaction=True)
+        pipe.delete(SCHEDULED_KEY)  # first, so a change from now on schedules a new drain
         for kind in KINDS:
             pipe.smembers(dirty_key(kind))
             pipe.delete(dirty_key(kind))
+        pipe.incr(DRAINS_KEY)
         replies = pipe.execute()
-        for kind, members in zip(KINDS, replies[::2], strict=True):
+        for kind, members in zip(KINDS, replies[1:-1:2], strict=True):
             taken[kind].update(int(m) for m in members)
+        number = int(replies[-1])
     try:
         with transaction.atomic():
             marks = list(DirtyMark.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "object_id"))
@@ -156,19 +177,56 @@ def pop_dirty() -> dict[str, set[int]]:
         raise
     for _, kind, object_id in marks:
         taken.setdefault(kind, set()).add(object_id or 0)
-    if client is not None and any(taken.values()):
-        try:
-            client.incr(DRAINS_KEY)
-        except Exception:
-            logger.warning("Redis unavailable; the drain count was not raised", exc_info=True)
-    return taken
+    if number is not None and not _log_taken(client, number, taken):
+        number = None
+    return Taken(taken, number)
+
+
+def _log_taken(client: Any, number: int, taken: dict[str, set[int]]) -> bool:
+    """Log the products drain `number` took (or that it took "all"); False when Redis fails here (readers
+    then find no entry for this number and build a new snapshot)."""
+    entry = {"all": bool(taken["all"]), "products": sorted(i for i in taken["products"] if i)}
+    try:
+        client.set(log_key(number), orjson.dumps(entry), ex=LOG_SECONDS)
+        return True
+    except Exception:
+        logger.warning("Redis unavailable; drain %d was not logged", number, exc_info=True)
+        return False
+
+
+def log_key(number: int) -> str:
+    return f"recommender:dirty:log:{number}"
+
+
+def changes_between(first: int, last: int) -> set[int] | None:
+    """The product ids that drains `first` to `last` (both included) took, or None when that is not known:
+    a drain in the range took "all" (the taxonomy changed), its entry expired or is not written yet, or
+    Redis does not answer. None means: only a new snapshot of the catalog is exact."""
+    if last < first:
+        return set()
+    if last - first >= LOG_SPAN:
+        return None
+    try:
+        client = redis_client()
+        entries = None if client is None else client.mget([log_key(n) for n in range(first, last + 1)])
+    except Exception:
+        return None
+    if entries is None or any(entry is None for entry in entries):
+        return None
+    products: set[int] = set()
+    for entry in entries:
+        data = orjson.loads(entry)
+        if data["all"]:
+            return None
+        products.update(data["products"])
+    return products
 
 
 def drains_taken() -> int | None:
-    """How many drains have taken changes so far, or None without Redis (or when it does not answer).
+    """The number of the last drain that took changes, or None without Redis (or when it does not answer).
 
-    Data read before a drain took changes may be out of date once it writes; while this number has not
-    moved, no drain has begun since, so a snapshot of the catalog kept in a worker is as exact as a new one.
+    A catalog snapshot read after this call reflects every change that drains up to this number took;
+    `changes_between` names what the drains after it took.
     """
     try:
         client = redis_client()

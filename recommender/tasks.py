@@ -86,17 +86,17 @@ def drain_dirty() -> int:
     If the drain fails in a way it retries (the database fails, or it runs out of time), what it took is marked
     dirty again before it retries: nothing is lost.
     """
-    dirty = pop_dirty()
+    taken = pop_dirty()
     try:
-        if dirty.get("all"):
+        if taken["all"]:
             return recommendations_refresh().pages
-        pages = sorted(i for i in dirty.get("pages", set()) if i)
-        products = sorted(i for i in dirty.get("products", set()) if i)
+        pages = sorted(i for i in taken["pages"] if i)
+        products = sorted(i for i in taken["products"] if i)
         if not pages and not products:
             return 0
         return recommendations_refresh(page_ids=pages, product_ids=products).pages
     except TRANSIENT:
-        mark_again(dirty)
+        mark_again(taken.ids)
         raise
 
 

@@ -7,7 +7,7 @@ refresh builds it too (it is a few queries), so both give identical lists.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -77,6 +77,44 @@ class Prepared:
 BLOCK = 500  # pages scored per sparse product
 
 
+@dataclass(frozen=True)
+class Taxonomy:
+    """The taxonomy side of a snapshot: what product rows are built from besides the products themselves."""
+
+    space: TagSpace
+    tags: Mapping[str, Tag]  # by slug
+    codes: Mapping[str, Tag]  # by supplement-facts nutrient code
+    guard_tags: frozenset[str]  # guarded nutrients (iron) and their forms
+
+
+@dataclass
+class MetaArrays:
+    """The rules' view of some products as arrays (see `Engine.index_metas`)."""
+
+    available: NDArray[np.bool_]
+    ids: NDArray[np.int64]
+    primary: NDArray[np.intp]
+    holds: NDArray[np.bool_]
+    guards: NDArray[np.bool_]
+
+
+def meta_arrays(space: TagSpace, metas: Sequence[ProductMeta]) -> MetaArrays:
+    """The arrays of these metas, row for row."""
+    index, n = space.index, len(metas)
+    holds = np.zeros((n, space.size), dtype=bool)
+    guards = np.zeros((n, space.size), dtype=bool)
+    for row, meta in enumerate(metas):
+        holds[row, [index[s] for s in meta.holds if s in index]] = True
+        guards[row, [index[s] for s in meta.guards if s in index]] = True
+    return MetaArrays(
+        available=np.fromiter((m.available for m in metas), dtype=bool, count=n),
+        ids=np.fromiter((m.id for m in metas), dtype=np.int64, count=n),
+        primary=np.fromiter((index.get(m.primary_nutrient, -1) for m in metas), dtype=np.intp, count=n),
+        holds=holds,
+        guards=guards,
+    )
+
+
 @dataclass
 class Engine:
     """Tag space, lexicon and the product matrix with the rules' view of each product."""
@@ -97,6 +135,7 @@ class Engine:
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     guard_count: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     row_of: dict[int, int] = field(default_factory=dict)
+    taxonomy: Taxonomy | None = None  # what `engine_patch` builds new product rows from
     _columns: dict[str, sparse.csr_array] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _guarded: dict[str, NDArray[np.bool_]] = field(default_factory=dict, repr=False)
@@ -107,19 +146,11 @@ class Engine:
 
     def index_metas(self) -> None:
         """The arrays behind `candidates`, from the metas."""
-        index, size = self.space.index, self.space.size
-        n = len(self.metas)
-        self.available = np.fromiter((m.available for m in self.metas), dtype=bool, count=n)
-        self.ids = np.fromiter((m.id for m in self.metas), dtype=np.int64, count=n)
-        self.primary = np.fromiter((index.get(m.primary_nutrient, -1) for m in self.metas), dtype=np.intp, count=n)
-        holds = np.zeros((n, size), dtype=bool)
-        guards = np.zeros((n, size), dtype=bool)
-        for row, meta in enumerate(self.metas):
-            holds[row, [index[s] for s in meta.holds if s in index]] = True
-            guards[row, [index[s] for s in meta.guards if s in index]] = True
+        arrays = meta_arrays(self.space, self.metas)
+        self.available, self.ids, self.primary = arrays.available, arrays.ids, arrays.primary
         # Column-major: the rules read a few tag columns across every product.
-        self.holds, self.guards = np.asfortranarray(holds), np.asfortranarray(guards)
-        self.guard_count = guards.sum(axis=1)
+        self.holds, self.guards = np.asfortranarray(arrays.holds), np.asfortranarray(arrays.guards)
+        self.guard_count = arrays.guards.sum(axis=1)
         self.row_of = {m.id: row for row, m in enumerate(self.metas)}
 
     def derived(self, key: str, make: Callable[[], T]) -> T:
@@ -128,6 +159,10 @@ class Engine:
             self._derived[key] = make()
         value: T = self._derived[key]
         return value
+
+    def forget_derived(self) -> None:
+        """Drop what was derived from data outside the engine (the pages), so it is built again."""
+        self._derived.clear()
 
     def dims(self, slugs: frozenset[str]) -> list[int]:
         return [self.space.index[s] for s in slugs if s in self.space.index]
@@ -335,13 +370,21 @@ def tag_space() -> TagSpace:
     return _space()[0]
 
 
-def _approved_relevances() -> dict[int, dict[str, float]]:
-    """Per product, the best approved relevance per tag."""
+def taxonomy_snapshot() -> Taxonomy:
+    """The tag space, the tags by slug and by nutrient code, and the guarded tags, as they are now."""
+    space, tags = _space()
+    guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
+    guard_tags = frozenset(s for s in tags if guard_roots & set(space.ancestors(s)))
+    return Taxonomy(space, tags, nutrient_code_index(), guard_tags)
+
+
+def _approved_relevances(product_ids: Collection[int] | None = None) -> dict[int, dict[str, float]]:
+    """Per product (of these, or every product), the best approved relevance per tag."""
     relevances: dict[int, dict[str, float]] = defaultdict(dict)
-    rows = ProductTag.objects.filter(status=ProductTag.Status.APPROVED).values_list(
-        "product_id", "tag__slug", "relevance"
-    )
-    for product_id, slug, relevance in rows:
+    rows = ProductTag.objects.filter(status=ProductTag.Status.APPROVED)
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=list(product_ids))
+    for product_id, slug, relevance in rows.values_list("product_id", "tag__slug", "relevance"):
         current = relevances[product_id].get(slug, 0.0)
         relevances[product_id][slug] = max(current, relevance)
     return relevances
@@ -433,15 +476,23 @@ def _meta(
     )
 
 
-def engine_build() -> Engine:
-    """Snapshot the taxonomy and every product that has approved tags."""
-    space, tags = _space()
-    relevances = _approved_relevances()
-    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
-    records = get_adapter().records(set(relevances) | _placed_product_ids())
+@dataclass
+class ProductRows:
+    """Products as an engine holds them: metas and matrix rows in id order, cautions and skus by id."""
+
+    metas: list[ProductMeta]
+    matrix: NDArray[np.float32]
+    cautions: dict[int, list[dict[str, Any]]]
+    skus: dict[int, str]
+
+
+def product_rows(
+    taxonomy: Taxonomy, records: Mapping[int, ProductRecord], relevances: Mapping[int, Mapping[str, float]]
+) -> ProductRows:
+    """The engine's rows of these products (their records and approved tag relevances), in id order."""
+    space, tags = taxonomy.space, taxonomy.tags
     products = [records[pk] for pk in sorted(records)]
     doses = {p.id: dose_cautions(p.nutrients, tags) for p in products}
-    codes = nutrient_code_index()
     metas = [
         _meta(
             space,
@@ -449,22 +500,118 @@ def engine_build() -> Engine:
             p,
             relevances.get(p.id, {}),
             over_limit=bool(doses[p.id]),
-            contains=contained(space, codes, p.nutrients),
+            contains=contained(space, taxonomy.codes, p.nutrients),
         )
         for p in products
     ]
-    cautions = {m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas}
-    guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
-    matrix = product_matrix(
-        space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+    return ProductRows(
+        metas=metas,
+        matrix=product_matrix(
+            space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+        ),
+        cautions={m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas},
+        skus={p.id: p.sku for p in products},
     )
+
+
+def plain_rows(space: TagSpace, matrix: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Product rows without their product-line dimensions (see `Engine.matrix_for`)."""
+    return without_kind(space, matrix, Tag.Kind.PRODUCT_LINE)
+
+
+def engine_build() -> Engine:
+    """Snapshot the taxonomy and every product that has approved tags."""
+    taxonomy = taxonomy_snapshot()
+    relevances = _approved_relevances()
+    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
+    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
     return Engine(
-        plain=without_kind(space, matrix, Tag.Kind.PRODUCT_LINE),
-        guard_tags=frozenset(s for s in tags if guard_roots & set(space.ancestors(s))),
-        space=space,
+        space=taxonomy.space,
         lexicon=lexicon_build(),
+        products=rows.matrix,
+        metas=rows.metas,
+        cautions=rows.cautions,
+        skus=rows.skus,
+        guard_tags=taxonomy.guard_tags,
+        plain=plain_rows(taxonomy.space, rows.matrix),
+        taxonomy=taxonomy,
+    )
+
+
+def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
+    """A new engine equal to a new `engine_build()`, when only these products changed since `engine` was
+    built (tags, stock, facts, pins or links; added or deleted) and the taxonomy did not.
+
+    Reads these products again (and any product pinned or linked since), and keeps every other row as it
+    is: a stock feed's change costs a few queries and array copies instead of reading the whole catalog.
+    Returns `engine` itself when there is nothing to read again.
+    """
+    taxonomy = engine.taxonomy
+    if taxonomy is None:
+        return engine_build()
+    placed = _placed_product_ids()
+    touched = set(product_ids) | (placed - engine.row_of.keys())
+    if not touched:
+        return engine
+    relevances = _approved_relevances(touched)
+    fresh = product_rows(taxonomy, get_adapter().records((set(relevances) | placed) & touched), relevances)
+    cautions = {k: v for k, v in engine.cautions.items() if k not in touched} | fresh.cautions
+    skus = {k: v for k, v in engine.skus.items() if k not in touched} | fresh.skus
+    if {m.id for m in fresh.metas} == touched & engine.row_of.keys():
+        return rows_replaced(engine, fresh, cautions, skus)
+    kept = [row for row, meta in enumerate(engine.metas) if meta.id not in touched]
+    metas = [engine.metas[row] for row in kept] + fresh.metas
+    order = np.argsort(np.array([m.id for m in metas], dtype=np.int64), kind="stable")
+    matrix = np.vstack([engine.products[kept], fresh.matrix])[order]
+    return Engine(
+        space=taxonomy.space,
+        lexicon=engine.lexicon,
         products=matrix,
+        metas=[metas[i] for i in order],
+        cautions=cautions,
+        skus=skus,
+        guard_tags=taxonomy.guard_tags,
+        plain=plain_rows(taxonomy.space, matrix),
+        taxonomy=taxonomy,
+    )
+
+
+def rows_replaced(
+    engine: Engine, fresh: ProductRows, cautions: dict[int, list[dict[str, Any]]], skus: dict[int, str]
+) -> Engine:
+    """`engine` with the rows of the same products replaced by `fresh` ones (no product added or removed)."""
+    rows = [engine.row_of[m.id] for m in fresh.metas]
+    space = engine.space
+    products = engine.products.copy()
+    products[rows] = fresh.matrix
+    plain = None
+    if engine.plain is not None:
+        plain = engine.plain.copy()
+        plain[rows] = plain_rows(space, fresh.matrix)
+    metas = list(engine.metas)
+    for row, meta in zip(rows, fresh.metas, strict=True):
+        metas[row] = meta
+    arrays = meta_arrays(space, fresh.metas)
+    available, primary = engine.available.copy(), engine.primary.copy()
+    holds, guards = engine.holds.copy(order="F"), engine.guards.copy(order="F")
+    available[rows], primary[rows], holds[rows], guards[rows] = (
+        arrays.available, arrays.primary, arrays.holds, arrays.guards,
+    )  # fmt: skip
+    return Engine(
+        space=space,
+        lexicon=engine.lexicon,
+        products=products,
         metas=metas,
         cautions=cautions,
-        skus={p.id: p.sku for p in products},
+        skus=skus,
+        guard_tags=engine.guard_tags,
+        plain=plain,
+        available=available,
+        holds=holds,
+        guards=guards,
+        primary=primary,
+        ids=engine.ids,
+        guard_count=guards.sum(axis=1),
+        row_of=engine.row_of,
+        taxonomy=engine.taxonomy,
     )

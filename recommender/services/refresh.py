@@ -29,7 +29,6 @@ from recommender import metrics
 from recommender.adapters import get_adapter
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
-from recommender.dirty import drains_taken
 from recommender.fingerprint import fingerprint
 from recommender.models import (
     ArticleLink,
@@ -44,9 +43,10 @@ from recommender.models import (
 from recommender.scoring.rank import Rule
 from recommender.scoring.related import sparse_rows
 from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
-from recommender.services.engine import Engine, Item, PageQuery, engine_build
+from recommender.services.engine import Engine, Item, PageQuery
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
+from recommender.services.snapshot import engine_for
 from recommender.signals import recommendations_changed
 
 logger = logging.getLogger(__name__)
@@ -350,40 +350,6 @@ def products_near_pages(engine: Engine, page_ids: Sequence[int]) -> set[int]:
 # ---------------------------------------------------------------- the service
 
 
-@dataclass
-class RunSnapshot:
-    """The engine one worker process built for a fanned-out full refresh (`run`), and the drain count then."""
-
-    run: str
-    drains: int
-    engine: Engine
-
-
-_run_snapshot: RunSnapshot | None = None  # at most one per process: the last run's
-
-
-def engine_for_run(run: str | None) -> Engine:
-    """A new engine, or for a chunk of a fanned-out full refresh the one this process built for an earlier
-    chunk of the same run, as long as no drain has taken changes since (`dirty.drains_taken`).
-
-    A full refresh in one process scores every list against one snapshot; its chunks in a worker do the
-    same, instead of each building the engine again (ten chunks at the default size). Without Redis to
-    count drains, every chunk builds its own.
-    """
-    global _run_snapshot
-    if run is None:
-        return engine_build()
-    drains = drains_taken()
-    kept = _run_snapshot
-    if kept is not None and drains is not None and (kept.run, kept.drains) == (run, drains):
-        return kept.engine
-    _run_snapshot = None  # the old engine can go before the new one is built
-    engine = engine_build()
-    if drains is not None:
-        _run_snapshot = RunSnapshot(run, drains, engine)
-    return engine
-
-
 def recommendations_refresh(
     *,
     page_ids: Iterable[int] | None = None,
@@ -397,15 +363,16 @@ def recommendations_refresh(
     With `expand` (the default) `page_ids` and `product_ids` name what changed, and the service finds
     the pages and products whose lists depend on them. Without it they name exactly the lists to
     recompute (the chunks of a fanned-out full refresh, which pass their `run` so that a worker builds
-    the engine once per run: see `engine_for_run`). `progress` is called with each chunk's size.
+    the engine once per run). A worker keeps its engine between refreshes and reads again only what
+    changed: see `snapshot.engine_for`. `progress` is called with each chunk's size.
     """
     started = time.perf_counter()
-    with collector_paused():  # the engine is twenty thousand small objects at the default size
-        engine = engine_for_run(run)
-    summary = RefreshSummary(timings={"engine_s": round(time.perf_counter() - started, 3)})
     full = page_ids is None and product_ids is None
     pages = set(page_ids or ())
     products = set(product_ids or ())
+    with collector_paused():  # the engine is twenty thousand small objects at the default size
+        engine = engine_for(full=full and run is None, run=run, changed=products if expand else ())
+    summary = RefreshSummary(timings={"engine_s": round(time.perf_counter() - started, 3)})
     if full:
         pages = set(ContentPage.objects.values_list("pk", flat=True))
         products = {int(i) for i in get_adapter().queryset().values_list("pk", flat=True)}

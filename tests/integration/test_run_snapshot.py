@@ -1,13 +1,18 @@
-"""Chunks of one fanned-out full refresh share a worker's engine until a drain takes changes (real Redis)."""
+"""A worker keeps its engine: the chunks of one fanned-out full refresh share it, and drains bring it up to date
+from the drain log in Redis (real Redis)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
 
-from recommender.dirty import drains_taken, pop_dirty, products_changed
+from recommender.dirty import drains_taken, log_key, pop_dirty, products_changed, redis_client
 from recommender.models import ContentPage, Recommendation, Tag
-from recommender.services.refresh import engine_for_run, recommendations_refresh
+from recommender.services import snapshot
+from recommender.services.refresh import recommendations_refresh
+from recommender.services.snapshot import engine_for
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import Product
 from tests.conftest import require_services
@@ -24,27 +29,50 @@ def demo_store() -> None:
     assert drains_taken() is not None  # the counter lives in the Redis in use
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_run_reuses_its_engine_until_a_drain_takes_changes() -> None:
-    demo_store()
-    first = engine_for_run("run-a")
-    assert engine_for_run("run-a") is first  # a second chunk of the same run
-    assert engine_for_run("run-b") is not first  # another run builds its own
-    again = engine_for_run("run-a")
-    assert again is not first  # only the last run's engine is kept
-    assert engine_for_run(None) is not again  # a refresh outside a run always builds
-    assert engine_for_run("run-a") is again
+@pytest.fixture(autouse=True)
+def nothing_kept() -> Iterator[None]:
+    snapshot.forget()
+    yield
+    snapshot.forget()
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_reuses_its_engine_and_drains_patch_it() -> None:
+    demo_store()
+    first = engine_for(run="run-a")
+    assert engine_for(run="run-a") is first  # a second chunk of the same run
+    assert engine_for(run="run-b") is not first  # another run builds its own
+    again = engine_for(run="run-a")
+    assert again is not first  # only the last run's engine is kept
+    assert engine_for(full=True) is not again  # a whole refresh in one call always builds
+
+    kept = engine_for()
     product = Product.objects.get(sku="TM-CTD-8OZ")
     with eager():  # announced after commit and drained at once, as a worker would
         product_tags_set(product=product, tags=[(Tag.objects.get(slug="boron"), 0.9)])
-    rebuilt = engine_for_run("run-a")
-    assert rebuilt is not again  # a drain took a change: the run's next chunk sees it
-    assert "boron" in rebuilt.metas[rebuilt.row_of[product.pk]].tags
+    patched = engine_for()  # the one the drain kept
+    assert patched is not kept  # the drain took a change and read that product again
+    assert patched.lexicon is kept.lexicon  # patched, not built: the taxonomy side is shared
+    assert "boron" in patched.metas[patched.row_of[product.pk]].tags
+    assert engine_for() is patched  # nothing taken since
 
     products_changed([product.pk])
-    assert product.pk in pop_dirty()["products"]
-    assert engine_for_run("run-a") is not rebuilt  # any drain that takes something counts
+    assert product.pk in pop_dirty()["products"]  # a drain in another process took it
+    assert engine_for() is not patched  # read from the log: this process reads that product again
+    assert engine_for(run="run-c") is not engine_for(run="run-d")  # a new run starts from a new engine
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_log_entry_builds_a_new_engine() -> None:
+    demo_store()
+    kept = engine_for()
+    products_changed([Product.objects.get(sku="TM-CTD-8OZ").pk])
+    taken = pop_dirty()
+    assert taken.number is not None
+    redis_client().delete(log_key(taken.number))  # expired, or its drain died before writing it
+    rebuilt = engine_for()
+    assert rebuilt is not kept
+    assert engine_for() is rebuilt
 
 
 @pytest.mark.django_db(transaction=True)

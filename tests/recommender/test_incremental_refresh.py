@@ -21,6 +21,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+import fakeredis
 import pytest
 from django.core.cache import cache
 from django.db import transaction
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from recommender import dirty
 from recommender.models import (
     ContentPage,
     PageTag,
@@ -38,7 +40,8 @@ from recommender.models import (
     Tag,
     TagRelation,
 )
-from recommender.services.engine import engine_build
+from recommender.services import snapshot
+from recommender.services.engine import Engine, engine_build, engine_patch
 from recommender.services.pages import page_upsert
 from recommender.services.products import product_update
 from recommender.services.refresh import page_compute
@@ -133,6 +136,7 @@ def machine_class(capture: Capture) -> type[RuleBasedStateMachine]:
         def teardown(self) -> None:
             transaction.savepoint_rollback(self.savepoint)
             cache.clear()
+            snapshot.forget()  # the rollback is a change nobody announces
 
         def write(self) -> AbstractContextManager[Any]:
             """A write whose after-commit announcements (and so the eager refreshes) run at its end."""
@@ -257,6 +261,28 @@ def test_incremental_refresh_equals_full_refresh(demo: None, django_capture_on_c
     newly tagged ionic iron). See `test_known_miss`."""
     assert not mismatches(), "the demo fixture's full refresh is the baseline"
     run_state_machine_as_test(machine_class(django_capture_on_commit_callbacks), settings=MACHINE_SETTINGS)
+
+
+def test_incremental_refresh_with_a_kept_engine_equals_full_refresh(
+    demo: None, django_capture_on_commit_callbacks: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same machine with a Redis for the dirty sets and the drain log: every drain brings the engine it
+    kept up to date from the log (`snapshot.engine_for`) instead of building one, as a worker does."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    patches: list[int] = []
+
+    def counted(engine: Engine, product_ids: Any) -> Engine:
+        patches.append(len(product_ids))
+        return engine_patch(engine, product_ids)
+
+    monkeypatch.setattr(snapshot, "engine_patch", counted)
+    snapshot.forget()
+    try:
+        run_state_machine_as_test(machine_class(django_capture_on_commit_callbacks), settings=MACHINE_SETTINGS)
+    finally:
+        snapshot.forget()
+    assert patches, "no drain patched a kept engine"
 
 
 def replay(capture: Capture, steps: list[tuple[str, dict[str, Any]]]) -> list[str]:

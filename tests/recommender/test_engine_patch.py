@@ -1,0 +1,74 @@
+"""`engine_patch` gives the engine a new `engine_build` gives, for every kind of product change.
+
+A worker keeps its engine between drains and patches only the products the drains took
+(`services/snapshot.py`); the state machine in test_incremental_refresh.py checks the stored lists
+that result, this checks the engine itself, array by array.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from recommender.models import ContentPage, Placement, Tag
+from recommender.services.engine import Engine, engine_build, engine_patch
+from recommender.services.products import product_update
+from recommender.services.tagging import product_tags_set
+from shop.catalog.models import NutrientAmount, Product
+
+
+def assert_same(patched: Engine, built: Engine) -> None:
+    assert patched.ids.tolist() == built.ids.tolist()
+    assert patched.row_of == built.row_of
+    assert patched.metas == built.metas
+    np.testing.assert_allclose(patched.products, built.products, atol=1e-6)
+    assert patched.plain is not None and built.plain is not None
+    np.testing.assert_allclose(patched.plain, built.plain, atol=1e-6)
+    for name in ("available", "primary", "holds", "guards", "guard_count"):
+        assert getattr(patched, name).tolist() == getattr(built, name).tolist(), name
+    assert patched.cautions == built.cautions
+    assert patched.skus == built.skus
+
+
+def tag(slug: str) -> Tag:
+    return Tag.objects.get(slug=slug)
+
+
+@pytest.mark.django_db
+def test_same_products_changed_in_place(demo: None) -> None:
+    """Stock, tags and supplement facts of products the engine holds: rows replaced, nothing added."""
+    kept = engine_build()
+    stocked, retagged, dosed = Product.objects.filter(pk__in=kept.row_of).order_by("pk")[:3]
+    product_update(product=stocked, data={"in_stock": False})
+    product_tags_set(product=retagged, tags=[(tag("iron"), 1.0), (tag("magnesium"), 0.4)])
+    NutrientAmount.objects.create(product=dosed, code="zinc", amount=Decimal("80"), unit="mg")
+    patched = engine_patch(kept, {stocked.pk, retagged.pk, dosed.pk})
+    assert patched is not kept and kept.available[kept.row_of[stocked.pk]]  # the kept engine is not touched
+    assert_same(patched, engine_build())
+
+
+@pytest.mark.django_db
+def test_products_added_and_removed(demo: None) -> None:
+    """A new tagged product, a product whose tags all went, a deleted one, an untagged one newly pinned."""
+    kept = engine_build()
+    untagged = Product.objects.exclude(pk__in=kept.row_of).order_by("pk").first()
+    assert untagged is not None, "the demo catalog has a product without tags"
+    stripped, deleted = Product.objects.filter(pk__in=kept.row_of).order_by("-pk")[:2]
+    new = Product.objects.create(sku="NEW-MG-1", slug="new-mg-1", name="New magnesium", price=Decimal("9.00"))
+    product_tags_set(product=new, tags=[(tag("magnesium"), 1.0)])
+    product_tags_set(product=stripped, tags=[])
+    deleted_id = deleted.pk
+    deleted.delete()
+    Placement.objects.create(page=ContentPage.objects.first(), product=untagged, action=Placement.Action.PIN)
+    patched = engine_patch(kept, {new.pk, stripped.pk, deleted_id})  # the pin is found without being named
+    assert untagged.pk in patched.row_of and new.pk in patched.row_of
+    assert deleted_id not in patched.row_of
+    assert_same(patched, engine_build())
+
+
+@pytest.mark.django_db
+def test_nothing_to_read_again_keeps_the_engine(demo: None) -> None:
+    kept = engine_build()
+    assert engine_patch(kept, set()) is kept
