@@ -14,3 +14,4 @@ class RecommenderConfig(AppConfig):
         checks.register_checks()
         receivers.connect_product_signals()
         tasks.pin_blas_threads_in_workers()
+        tasks.keep_engines_in_workers()

@@ -7,12 +7,13 @@ import uuid
 
 from celery import chord, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from django.db import DatabaseError
 
 from recommender.conf import recommender_settings
 from recommender.dirty import mark_again, pop_dirty
 from recommender.services.refresh import chunks_for_full_refresh, recommendations_refresh
+from recommender.services.snapshot import keep_and_warm, keep_engines
 
 logger = logging.getLogger(__name__)
 
@@ -110,3 +111,11 @@ def limit_blas_threads(**kwargs: object) -> None:
 def pin_blas_threads_in_workers() -> None:
     """Apply `WORKER_BLAS_THREADS` in every worker process as it starts."""
     worker_process_init.connect(limit_blas_threads, dispatch_uid="recommender-blas-threads", weak=False)
+
+
+def keep_engines_in_workers() -> None:
+    """Worker processes keep their engine between refreshes (`services.snapshot`): set in the worker's main
+    process (the thread pool runs tasks there) and in each process that runs tasks, which also builds its
+    first engine as it starts."""
+    worker_init.connect(keep_engines, dispatch_uid="recommender-keep-engines", weak=False)
+    worker_process_init.connect(keep_and_warm, dispatch_uid="recommender-keep-engines-child", weak=False)

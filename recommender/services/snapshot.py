@@ -7,16 +7,23 @@ numbers every drain and logs its products in Redis). Whenever that is not known 
 a log entry expired or missing, the taxonomy changed), a new engine is built, as it always was.
 
 A full refresh always builds a new engine (it is also the repair for anything missed), and the
-chunks of one fanned-out full refresh share it (see `engine_for`).
+chunks of one fanned-out full refresh share it (see `engine_for`). Only Celery worker processes keep
+an engine (`keep_engines`, connected when a worker starts): a web process that refreshes now and then
+(the admin's "refresh" button) builds one for that refresh and lets it go.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.db import connections
+
 from recommender.dirty import changes_between, drains_taken
 from recommender.services.engine import Engine, engine_build, engine_patch
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,6 +36,30 @@ class Snapshot:
 
 
 _kept: Snapshot | None = None  # at most one per process
+_keeping = False  # whether this process keeps its engine between refreshes (a Celery worker)
+
+
+def keep_engines(keep: bool = True, **kwargs: object) -> None:
+    """Keep (or stop keeping) the engine between refreshes in this process; a Celery signal handler too."""
+    global _keeping
+    _keeping = keep
+    if not keep:
+        forget()
+
+
+def keep_and_warm(**kwargs: object) -> None:
+    """In a worker process that runs tasks, as it starts: keep engines, and build the first one now, so
+    the first change after a start (or after a process is replaced) waits for no catalog read.
+
+    A failure here (the database not up yet) costs nothing but the warm start: the first refresh builds.
+    """
+    keep_engines()
+    try:
+        engine_for()
+    except Exception:
+        logger.warning("could not build the engine at worker start; the first refresh will", exc_info=True)
+    finally:
+        connections.close_all()  # the process's first task opens its own, as it would have
 
 
 def engine_for(*, full: bool = False, run: str | None = None, changed: Collection[int] = ()) -> Engine:
@@ -41,6 +72,8 @@ def engine_for(*, full: bool = False, run: str | None = None, changed: Collectio
       with the `changed` products read again too; a new engine when there is none.
     """
     global _kept
+    if not _keeping:
+        return engine_build()
     drain = drains_taken()  # read first: whatever is built now reflects at least the drains up to here
     kept, _kept = _kept, None  # dropped while building, so two engines are never held at once
     if drain is None:  # without Redis nothing says what other processes changed

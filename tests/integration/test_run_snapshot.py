@@ -30,10 +30,11 @@ def demo_store() -> None:
 
 
 @pytest.fixture(autouse=True)
-def nothing_kept() -> Iterator[None]:
-    snapshot.forget()
+def keeping_as_a_worker() -> Iterator[None]:
+    """This process keeps its engine as a Celery worker process does, from an empty start."""
+    snapshot.keep_engines()
     yield
-    snapshot.forget()
+    snapshot.keep_engines(False)
 
 
 @pytest.mark.django_db(transaction=True)

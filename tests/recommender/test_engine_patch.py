@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import fakeredis
 import numpy as np
 import pytest
+from django.db import OperationalError
 
+from recommender import dirty
 from recommender.models import ContentPage, Placement, Tag
+from recommender.services import snapshot
 from recommender.services.engine import Engine, engine_build, engine_patch
 from recommender.services.products import product_update
 from recommender.services.tagging import product_tags_set
@@ -72,3 +76,36 @@ def test_products_added_and_removed(demo: None) -> None:
 def test_nothing_to_read_again_keeps_the_engine(demo: None) -> None:
     kept = engine_build()
     assert engine_patch(kept, set()) is kept
+
+
+def test_a_worker_process_builds_its_engine_as_it_starts(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`worker_process_init` runs `keep_and_warm`: the first refresh after a start uses the engine built then."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    try:
+        snapshot.keep_and_warm()
+        kept = snapshot._kept
+        assert kept is not None
+        assert snapshot.engine_for() is kept.engine
+    finally:
+        snapshot.keep_engines(False)
+
+
+def test_a_failed_warm_start_leaves_the_first_refresh_to_build(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+
+    def database_away() -> Engine:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(snapshot, "engine_build", database_away)
+    try:
+        snapshot.keep_and_warm()  # no error: the worker still starts
+        assert snapshot._kept is None
+        assert "could not build the engine" in caplog.text
+    finally:
+        snapshot.keep_engines(False)

@@ -277,12 +277,21 @@ def test_incremental_refresh_with_a_kept_engine_equals_full_refresh(
         return engine_patch(engine, product_ids)
 
     monkeypatch.setattr(snapshot, "engine_patch", counted)
-    snapshot.forget()
+    snapshot.keep_engines()  # as in a Celery worker process
     try:
         run_state_machine_as_test(machine_class(django_capture_on_commit_callbacks), settings=MACHINE_SETTINGS)
     finally:
-        snapshot.forget()
+        snapshot.keep_engines(False)
     assert patches, "no drain patched a kept engine"
+
+
+def test_a_process_that_is_not_a_worker_keeps_no_engine(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A web process (the admin's "refresh" button) builds an engine per refresh and lets it go."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    first = snapshot.engine_for()
+    assert snapshot.engine_for() is not first
+    assert snapshot._kept is None
 
 
 def replay(capture: Capture, steps: list[tuple[str, dict[str, Any]]]) -> list[str]:
