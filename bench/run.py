@@ -188,7 +188,13 @@ def bench_freshness(store: str | None) -> dict[str, Any] | None:
     if "error" in data:
         return {"name": "freshness", "met": False, **data}
     name = f"freshness under a stock feed, {data['pages']:,} pages x {data['products']:,} products"
-    return {"name": name, **data, "target": "p95 <= 2 s", "met": data["p95_s"] <= 2.0}
+    return {
+        "name": f"{name}, p95",
+        "ours_s": data["p95_s"],
+        **data,
+        "target": "p95 <= 2 s",
+        "met": data["p95_s"] <= 2.0,
+    }
 
 
 def workers_and_freshness() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -368,8 +374,10 @@ def print_tables(data: dict[str, Any], results: list[dict[str, Any]]) -> None:
     print("\n| benchmark | ours (s) | baseline | baseline (s) | ratio | target | met |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
+        cells = [r.get(key) for key in ("ours_s", "baseline", "baseline_s")]
+        ratio = "" if r.get("speedup") is None else f"{r['speedup']}x"
         print(
-            f"| {r['name']} | {r.get('ours_s')} | {r.get('baseline')} | {r.get('baseline_s')} | {r.get('speedup')}x "
+            f"| {r['name']} | {' | '.join('' if c is None else str(c) for c in cells)} | {ratio} "
             f"| {r.get('target')} | {'yes' if r['met'] else 'NO'} |"
         )
 
