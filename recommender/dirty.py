@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ KINDS = ("products", "pages", "all")
 SCHEDULED_KEY = "recommender:dirty:scheduled"
 DRAINS_KEY = "recommender:dirty:drains"  # the last drain's number (see `pop_dirty`, `drains_taken`)
 LOG_SECONDS = 3600  # how long a drain's entry in the shared log is kept (see `changes_between`)
+EPOCH_KEY = "recommender:dirty:epoch"  # the drain log's epoch (see `DrainMark`)
 LOG_SPAN = 1000  # a snapshot further behind than this many drains is built again, not patched
 DRAIN_TASK = "recommender.tasks.drain_dirty"
 
@@ -138,9 +140,19 @@ class Taken:
 
     ids: dict[str, set[int]]
     number: int | None = None
+    epoch: str = ""
 
     def __getitem__(self, kind: str) -> set[int]:
         return self.ids.get(kind, set())
+
+
+@dataclass(frozen=True)
+class DrainMark:
+    """Where the drain log stands: its epoch (new whenever Redis lost the log, e.g. a flush or a restart
+    without persistence, so numbers start again) and the number of the last drain."""
+
+    epoch: str
+    number: int
 
 
 def pop_dirty() -> Taken:
@@ -156,18 +168,20 @@ def pop_dirty() -> Taken:
 
     taken: dict[str, set[int]] = {kind: set() for kind in KINDS}
     client = redis_client()
-    number = None
+    number, epoch = None, ""
     if client is not None:
         pipe = client.pipeline(transaction=True)
         pipe.delete(SCHEDULED_KEY)  # first, so a change from now on schedules a new drain
         for kind in KINDS:
             pipe.smembers(dirty_key(kind))
             pipe.delete(dirty_key(kind))
+        pipe.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)  # a log that starts (again) gets a new epoch
+        pipe.get(EPOCH_KEY)
         pipe.incr(DRAINS_KEY)
         replies = pipe.execute()
-        for kind, members in zip(KINDS, replies[1:-1:2], strict=True):
+        for kind, members in zip(KINDS, replies[1:-3:2], strict=True):
             taken[kind].update(int(m) for m in members)
-        number = int(replies[-1])
+        epoch, number = replies[-2].decode(), int(replies[-1])
     try:
         with transaction.atomic():
             marks = list(DirtyMark.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "object_id"))
@@ -177,15 +191,15 @@ def pop_dirty() -> Taken:
         raise
     for _, kind, object_id in marks:
         taken.setdefault(kind, set()).add(object_id or 0)
-    if number is not None and not _log_taken(client, number, taken):
+    if number is not None and not _log_taken(client, epoch, number, taken):
         number = None
-    return Taken(taken, number)
+    return Taken(taken, number, epoch)
 
 
-def _log_taken(client: Any, number: int, taken: dict[str, set[int]]) -> bool:
+def _log_taken(client: Any, epoch: str, number: int, taken: dict[str, set[int]]) -> bool:
     """Log the products drain `number` took (or that it took "all"); False when Redis fails here (readers
     then find no entry for this number and build a new snapshot)."""
-    entry = {"all": bool(taken["all"]), "products": sorted(i for i in taken["products"] if i)}
+    entry = {"epoch": epoch, "all": bool(taken["all"]), "products": sorted(i for i in taken["products"] if i)}
     try:
         client.set(log_key(number), orjson.dumps(entry), ex=LOG_SECONDS)
         return True
@@ -198,10 +212,11 @@ def log_key(number: int) -> str:
     return f"recommender:dirty:log:{number}"
 
 
-def changes_between(first: int, last: int) -> set[int] | None:
-    """The product ids that drains `first` to `last` (both included) took, or None when that is not known:
-    a drain in the range took "all" (the taxonomy changed), its entry expired or is not written yet, or
-    Redis does not answer. None means: only a new snapshot of the catalog is exact."""
+def changes_between(epoch: str, first: int, last: int) -> set[int] | None:
+    """The product ids that drains `first` to `last` (both included) of this epoch took, or None when that
+    is not known: a drain in the range took "all" (the taxonomy changed), its entry expired, is not written
+    yet or belongs to another epoch, or Redis does not answer. None means: only a new snapshot of the
+    catalog is exact."""
     if last < first:
         return set()
     if last - first >= LOG_SPAN:
@@ -216,23 +231,27 @@ def changes_between(first: int, last: int) -> set[int] | None:
     products: set[int] = set()
     for entry in entries:
         data = orjson.loads(entry)
-        if data["all"]:
+        if data["all"] or data.get("epoch") != epoch:
             return None
         products.update(data["products"])
     return products
 
 
-def drains_taken() -> int | None:
-    """The number of the last drain that took changes, or None without Redis (or when it does not answer).
+def drains_taken() -> DrainMark | None:
+    """The log's epoch and the number of the last drain that took changes, or None without Redis (or when it
+    does not answer).
 
     A catalog snapshot read after this call reflects every change that drains up to this number took;
-    `changes_between` names what the drains after it took.
+    `changes_between` names what the drains after it took. No drain since Redis lost the log: an empty epoch.
     """
     try:
         client = redis_client()
-        return None if client is None else int(client.get(DRAINS_KEY) or 0)
+        if client is None:
+            return None
+        epoch, number = client.mget([EPOCH_KEY, DRAINS_KEY])
     except Exception:
         return None
+    return DrainMark(epoch.decode() if epoch else "", int(number or 0))
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.db import connections
 
-from recommender.dirty import changes_between, drains_taken
+from recommender.dirty import DrainMark, changes_between, drains_taken
 from recommender.services.engine import Engine, engine_build, engine_patch
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Snapshot:
-    """An engine and the last drain whose changes it reflects."""
+    """An engine and the last drain whose changes it reflects (in the drain log's epoch then)."""
 
     engine: Engine
-    drain: int
+    drain: DrainMark
     run: str | None = None  # the fanned-out full refresh that built it
 
 
@@ -78,18 +78,19 @@ def engine_for(*, full: bool = False, run: str | None = None, changed: Collectio
     kept, _kept = _kept, None  # dropped while building, so two engines are never held at once
     if drain is None:  # without Redis nothing says what other processes changed
         return engine_build()
-    if full or kept is None or (run is not None and kept.run != run):
-        _kept = Snapshot(engine_build(), drain, run)
+    if full or kept is None or (run is not None and kept.run != run) or kept.drain.epoch != drain.epoch:
+        _kept = Snapshot(engine_build(), drain, run)  # a new epoch: the log the kept engine read from is gone
     else:
-        _kept = Snapshot(brought_up_to_date(kept, drain, changed), max(drain, kept.drain), run or kept.run)
+        latest = drain if drain.number >= kept.drain.number else kept.drain
+        _kept = Snapshot(brought_up_to_date(kept, drain, changed), latest, run or kept.run)
     return _kept.engine
 
 
-def brought_up_to_date(kept: Snapshot, drain: int, changed: Collection[int]) -> Engine:
+def brought_up_to_date(kept: Snapshot, drain: DrainMark, changed: Collection[int]) -> Engine:
     """The kept engine with the products the drains after it took (and `changed`) read again."""
-    if kept.drain >= drain and not changed:
+    if kept.drain.number >= drain.number and not changed:
         return kept.engine
-    taken = changes_between(kept.drain + 1, drain)
+    taken = changes_between(drain.epoch, kept.drain.number + 1, drain.number)
     if taken is None:
         return engine_build()
     kept.engine.forget_derived()  # pages may have changed too: what was derived from them goes

@@ -109,3 +109,27 @@ def test_a_failed_warm_start_leaves_the_first_refresh_to_build(
         assert "could not build the engine" in caplog.text
     finally:
         snapshot.keep_engines(False)
+
+
+@pytest.mark.django_db
+def test_a_lost_drain_log_never_leaves_a_kept_engine_stale(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis flushed (or restarted without persistence): drain numbers start again, in a new epoch."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    snapshot.keep_engines()
+    try:
+        for _ in range(3):
+            dirty.pop_dirty()
+        kept = snapshot.engine_for()  # reflects drains 1 to 3
+        redis.flushdb()
+        product = Product.objects.filter(pk__in=kept.row_of, in_stock=True).order_by("pk").first()
+        assert product is not None
+        Product.objects.filter(pk=product.pk).update(in_stock=False)
+        redis.sadd(dirty.dirty_key("products"), product.pk)
+        assert dirty.pop_dirty().number == 1  # taken by a drain in another process
+        for _ in range(3):
+            dirty.pop_dirty()  # drain 4 is past the kept engine's 3, but of another log
+        engine = snapshot.engine_for()
+        assert not engine.available[engine.row_of[product.pk]]
+    finally:
+        snapshot.keep_engines(False)
