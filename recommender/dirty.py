@@ -242,16 +242,20 @@ def drains_taken() -> DrainMark | None:
     does not answer).
 
     A catalog snapshot read after this call reflects every change that drains up to this number took;
-    `changes_between` names what the drains after it took. No drain since Redis lost the log: an empty epoch.
+    `changes_between` names what the drains after it took. When Redis holds no log (a new install, a flush),
+    the epoch starts here, so the engine a worker builds as it starts is still current at the first drain.
     """
     try:
         client = redis_client()
         if client is None:
             return None
-        epoch, number = client.mget([EPOCH_KEY, DRAINS_KEY])
+        pipe = client.pipeline(transaction=True)
+        pipe.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)  # a log with no drain yet starts its epoch now
+        pipe.mget([EPOCH_KEY, DRAINS_KEY])
+        epoch, number = pipe.execute()[-1]
     except Exception:
         return None
-    return DrainMark(epoch.decode() if epoch else "", int(number or 0))
+    return DrainMark(epoch.decode(), int(number or 0))
 
 
 @contextmanager

@@ -133,3 +133,24 @@ def test_a_lost_drain_log_never_leaves_a_kept_engine_stale(demo: None, monkeypat
         assert not engine.available[engine.row_of[product.pk]]
     finally:
         snapshot.keep_engines(False)
+
+
+@pytest.mark.django_db
+def test_an_engine_built_before_the_first_drain_is_patched_by_it(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that starts on an empty Redis builds its engine before any drain: the log's epoch starts then,
+    so the first drain patches that engine instead of making the worker build another."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    snapshot.keep_engines()
+    try:
+        kept = snapshot.engine_for()
+        product = Product.objects.filter(pk__in=kept.row_of, in_stock=True).order_by("pk").first()
+        assert product is not None
+        Product.objects.filter(pk=product.pk).update(in_stock=False)
+        redis.sadd(dirty.dirty_key("products"), product.pk)
+        dirty.pop_dirty()
+        engine = snapshot.engine_for()
+        assert engine.lexicon is kept.lexicon  # patched, not built
+        assert not engine.available[engine.row_of[product.pk]]
+    finally:
+        snapshot.keep_engines(False)
