@@ -7,7 +7,8 @@ The synthetic store of the refresh benchmark's size (bench/store.py, BENCH_REFRE
 PostgreSQL database (`<BENCH_DATABASE_PREFIX>_workers`); Redis DB 9 (BENCH_WORKERS_REDIS_URL) is the broker, the
 cache and the chord's result backend. REFRESH_CHUNK is scaled with the store, so the fan-out has the ten chunks it
 has at the default size. Before each run the stored lists and their fingerprints are cleared, so every run writes
-every list; then `celery -A shop worker --concurrency=N` starts, `refresh_all_pages` is enqueued, and the clock runs
+every list; then `celery -A shop worker --concurrency=N` starts, its pool processes build their start-up engines (not
+part of the refresh: the run waits for their log records), `refresh_all_pages` is enqueued, and the clock runs
 until the chord's end (`refresh_finished` logging "full refresh finished"). Each chunk's own timings come from its
 `recommendations_refreshed` log record (bench/workers_settings.py writes the plugin's records as JSON lines).
 Needs PostgreSQL and Redis; every worker started here is stopped, also on failure.
@@ -116,6 +117,17 @@ def wait_ready(worker: subprocess.Popen[bytes]) -> None:
             raise RuntimeError(f"the worker did not start (exit status {worker.poll()})")
 
 
+def wait_warmed(log: Path, since: int, processes: int) -> None:
+    """Until each pool process has built its start-up engine (`snapshot.keep_and_warm`) or given up: that is
+    the worker starting, not the refresh being measured."""
+    deadline = time.monotonic() + 120
+    warmed = {"engine_warmed", "engine_warm_failed"}
+    while sum(r.get("event") in warmed for r in records(log)[since:]) < processes:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker's pool processes did not build their engines within 120 s")
+        time.sleep(0.05)
+
+
 def stop(worker: subprocess.Popen[bytes]) -> None:
     """Warm shutdown, then a kill if a task keeps it past 30 s (with its pool processes: a worker killed with -9
     leaves them behind)."""
@@ -221,9 +233,11 @@ def run_once(concurrency: int, log: Path, stderr: Path) -> dict[str, Any]:
 
     clear_lists()
     stderr_from = stderr.stat().st_size if stderr.exists() else 0
+    before = len(records(log))
     worker = start_worker(concurrency, stderr)
     try:
         wait_ready(worker)
+        wait_warmed(log, before, concurrency)
         since, load = len(records(log)), os.getloadavg()[0]
         pool_before, db_before = cpu_seconds(pool_pids(worker)), cpu_seconds(backend_pids())
         pool_now, db_now = dict(pool_before), dict(db_before)

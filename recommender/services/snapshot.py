@@ -15,6 +15,7 @@ an engine (`keep_engines`, connected when a worker starts): a web process that r
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -54,10 +55,20 @@ def keep_and_warm(**kwargs: object) -> None:
     A failure here (the database not up yet) costs nothing but the warm start: the first refresh builds.
     """
     keep_engines()
+    started = time.perf_counter()
     try:
         engine_for()
     except Exception:
-        logger.warning("could not build the engine at worker start; the first refresh will", exc_info=True)
+        logger.warning(
+            "could not build the engine at worker start; the first refresh will",
+            exc_info=True,
+            extra={"event": "engine_warm_failed"},
+        )
+    else:
+        seconds = round(time.perf_counter() - started, 3)
+        logger.info(
+            "engine built at worker start in %.2f s", seconds, extra={"event": "engine_warmed", "seconds": seconds}
+        )
     finally:
         connections.close_all()  # the process's first task opens its own, as it would have
 
