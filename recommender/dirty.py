@@ -140,7 +140,6 @@ class Taken:
 
     ids: dict[str, set[int]]
     number: int | None = None
-    epoch: str = ""
 
     def __getitem__(self, kind: str) -> set[int]:
         return self.ids.get(kind, set())
@@ -175,7 +174,7 @@ def pop_dirty() -> Taken:
         for kind in KINDS:
             pipe.smembers(dirty_key(kind))
             pipe.delete(dirty_key(kind))
-        pipe.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)  # a log that starts (again) gets a new epoch
+        start_epoch(pipe)
         pipe.get(EPOCH_KEY)
         pipe.incr(DRAINS_KEY)
         replies = pipe.execute()
@@ -193,7 +192,7 @@ def pop_dirty() -> Taken:
         taken.setdefault(kind, set()).add(object_id or 0)
     if number is not None and not _log_taken(client, epoch, number, taken):
         number = None
-    return Taken(taken, number, epoch)
+    return Taken(taken, number)
 
 
 def _log_taken(client: Any, epoch: str, number: int, taken: dict[str, set[int]]) -> bool:
@@ -206,6 +205,11 @@ def _log_taken(client: Any, epoch: str, number: int, taken: dict[str, set[int]])
     except Exception:
         logger.warning("Redis unavailable; drain %d was not logged", number, exc_info=True)
         return False
+
+
+def start_epoch(pipe: Any) -> None:
+    """Queue the start of a new epoch on a pipeline, unless the log has one (a new install, or Redis lost it)."""
+    pipe.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
 
 
 def log_key(number: int) -> str:
@@ -250,7 +254,7 @@ def drains_taken() -> DrainMark | None:
         if client is None:
             return None
         pipe = client.pipeline(transaction=True)
-        pipe.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)  # a log with no drain yet starts its epoch now
+        start_epoch(pipe)
         pipe.mget([EPOCH_KEY, DRAINS_KEY])
         epoch, number = pipe.execute()[-1]
     except Exception:

@@ -519,15 +519,11 @@ def plain_rows(space: TagSpace, matrix: NDArray[np.float32]) -> NDArray[np.float
     return without_kind(space, matrix, Tag.Kind.PRODUCT_LINE)
 
 
-def engine_build() -> Engine:
-    """Snapshot the taxonomy and every product that has approved tags."""
-    taxonomy = taxonomy_snapshot()
-    relevances = _approved_relevances()
-    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
-    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
+def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows) -> Engine:
+    """An engine over these product rows (in id order), its arrays indexed from their metas."""
     return Engine(
         space=taxonomy.space,
-        lexicon=lexicon_build(),
+        lexicon=lexicon,
         products=rows.matrix,
         metas=rows.metas,
         cautions=rows.cautions,
@@ -536,6 +532,15 @@ def engine_build() -> Engine:
         plain=plain_rows(taxonomy.space, rows.matrix),
         taxonomy=taxonomy,
     )
+
+
+def engine_build() -> Engine:
+    """Snapshot the taxonomy and every product that has approved tags."""
+    taxonomy = taxonomy_snapshot()
+    relevances = _approved_relevances()
+    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
+    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
+    return engine_of(taxonomy, lexicon_build(), rows)
 
 
 def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
@@ -563,17 +568,7 @@ def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
     metas = [engine.metas[row] for row in kept] + fresh.metas
     order = np.argsort(np.array([m.id for m in metas], dtype=np.int64), kind="stable")
     matrix = np.vstack([engine.products[kept], fresh.matrix])[order]
-    return Engine(
-        space=taxonomy.space,
-        lexicon=engine.lexicon,
-        products=matrix,
-        metas=[metas[i] for i in order],
-        cautions=cautions,
-        skus=skus,
-        guard_tags=taxonomy.guard_tags,
-        plain=plain_rows(taxonomy.space, matrix),
-        taxonomy=taxonomy,
-    )
+    return engine_of(taxonomy, engine.lexicon, ProductRows([metas[i] for i in order], matrix, cautions, skus))
 
 
 def rows_replaced(

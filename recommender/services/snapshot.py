@@ -4,7 +4,8 @@ Building the engine reads the whole catalog: about 1.4 s at 20,000 products, mos
 one stock change. A worker process therefore keeps the engine it built and, before the next refresh,
 brings it up to date by reading again only the products that drains took since (`dirty.pop_dirty`
 numbers every drain and logs its products in Redis). Whenever that is not known exactly (no Redis,
-a log entry expired or missing, the taxonomy changed), a new engine is built, as it always was.
+a log entry expired or missing, the taxonomy changed, Redis lost the log and numbering began a new
+epoch), a new engine is built, as it always was.
 
 A full refresh always builds a new engine (it is also the repair for anything missed), and the
 chunks of one fanned-out full refresh share it (see `engine_for`). Only Celery worker processes keep
@@ -89,8 +90,9 @@ def engine_for(*, full: bool = False, run: str | None = None, changed: Collectio
     kept, _kept = _kept, None  # dropped while building, so two engines are never held at once
     if drain is None:  # without Redis nothing says what other processes changed
         return engine_build()
+    # Another epoch: Redis lost the log the kept engine was brought up to date from.
     if full or kept is None or (run is not None and kept.run != run) or kept.drain.epoch != drain.epoch:
-        _kept = Snapshot(engine_build(), drain, run)  # a new epoch: the log the kept engine read from is gone
+        _kept = Snapshot(engine_build(), drain, run)
     else:
         latest = drain if drain.number >= kept.drain.number else kept.drain
         _kept = Snapshot(brought_up_to_date(kept, drain, changed), latest, run or kept.run)
