@@ -73,6 +73,19 @@ def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows
     return len(rows)
 
 
+def stored_ids(model: type[models.Model], key: str, listed: str, keys: Sequence[int]) -> dict[int, list[int]]:
+    """What the stored lists of these `keys` list (`listed` of their rows, in rank order), by key.
+
+    One query serves both questions a store asks of a chunk: whether each list's rows are all there,
+    and whether a rewritten list lists other products than before.
+    """
+    found: dict[int, list[int]] = {}
+    rows = model._default_manager.filter(**{f"{key}__in": list(keys)}).order_by(key, "rank")
+    for owner, value in rows.values_list(key, listed):
+        found.setdefault(owner, []).append(value)
+    return found
+
+
 def relaxed_commit(model: type[models.Model]) -> None:
     """Let the open transaction commit without waiting for its WAL flush (PostgreSQL; elsewhere nothing).
 

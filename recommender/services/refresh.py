@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from recommender import metrics
@@ -42,7 +42,7 @@ from recommender.models import (
 )
 from recommender.scoring.rank import Rule
 from recommender.scoring.related import sparse_rows
-from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
+from recommender.services.bulk import relaxed_commit, rows_insert, rows_update, stored_ids
 from recommender.services.engine import Engine, Item, PageQuery
 from recommender.services.pages import content_hash, page_analyse, page_extract
 from recommender.services.related import active_links, page_matrix, related_compute, related_store
@@ -189,20 +189,19 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     PageState.objects.bulk_create([PageState(page_id=pk) for pk in ids], ignore_conflicts=True)
     states = {s.page_id: s for s in PageState.objects.select_for_update().filter(page_id__in=ids).order_by("page_id")}
     now = timezone.now()
-    # The rows as they are: a list whose rows were removed behind the service's back is rewritten too.
-    counts = dict(
-        Recommendation.objects.filter(page_id__in=ids)
-        .values("page_id")
-        .annotate(n=Count("id"))
-        .values_list("page_id", "n")
-    )
-    changed = []
+    # The stored rows as they are (a list whose rows were removed behind the service's back is rewritten
+    # too), and which products they list, to announce only lists whose products changed. Only lists this
+    # service wrote have rows: a first fill reads nothing.
+    before = stored_ids(Recommendation, "page_id", "product_id", [pk for pk in ids if states[pk].computed_at])
+    changed, written = [], []
     for pk in ids:
         state, digest = states[pk], list_hash(lists[pk], pages[pk])
         state.checked_at = now
-        intact = counts.get(pk, 0) == len(lists[pk])
+        intact = len(before.get(pk, ())) == len(lists[pk])
         if state.list_hash == digest and state.computed_at is not None and intact:
             continue
+        if state.computed_at is not None:
+            written.append(pk)
         state.generation += 1
         state.computed_at, state.list_hash = now, digest
         changed.append(state)
@@ -215,11 +214,8 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     if not changed:
         return 0
     changed_ids = [s.page_id for s in changed]
-    before: dict[int, list[int]] = defaultdict(list)
-    old = Recommendation.objects.filter(page_id__in=changed_ids).order_by("page_id", "rank")
-    for page_id, product_id in old.values_list("page_id", "product_id"):
-        before[page_id].append(product_id)
-    old.delete()
+    if written:  # a first fill only inserts
+        Recommendation.objects.filter(page_id__in=written).delete()
     rows_insert(
         Recommendation,
         RECOMMENDATION_FIELDS,
@@ -233,7 +229,7 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     transaction.on_commit(lambda: cache.delete_many(keys))
     for pk in changed_ids:
         after = [item.product_id for item in lists[pk]]
-        if before[pk] != after:  # other products, or another order: announce after commit
+        if before.get(pk, []) != after:  # other products, or another order: announce after commit
             send = partial(recommendations_changed.send, sender=ContentPage, page=pages[pk], product_ids=after)
             transaction.on_commit(send)
     return len(changed)

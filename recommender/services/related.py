@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from scipy import sparse
 
@@ -24,7 +24,7 @@ from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_matrix_of
-from recommender.services.bulk import relaxed_commit, rows_insert, rows_update
+from recommender.services.bulk import relaxed_commit, rows_insert, rows_update, stored_ids
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
 
@@ -218,32 +218,30 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         for s in RelatedState.objects.select_for_update().filter(product_id__in=ids).order_by("product_id")
     }
     now = timezone.now()
-    # The rows as they are: lists whose rows were removed behind the service's back are rewritten too.
-    counts = dict(
-        RelatedProduct.objects.filter(product_id__in=ids)
-        .values("product_id")
-        .annotate(n=Count("id"))
-        .values_list("product_id", "n")
-    )
+    # The stored rows as they are (a list whose rows were removed behind the service's back is rewritten
+    # too), and which products they list, to announce only lists whose products changed. Only lists this
+    # service wrote have rows: a first fill reads nothing (a table filling up has no planner statistics
+    # yet, and each lookup would scan it).
+    before = stored_ids(RelatedProduct, "product_id", "related_id", [p for p in ids if states[p].computed_at])
     changed = []
     for pid in ids:
         state, digest = states[pid], related_hash(lists[pid])
-        intact = counts.get(pid, 0) == len(lists[pid].products)
+        intact = len(before.get(pid, ())) == len(lists[pid].products)
         if state.list_hash != digest or state.computed_at is None or not intact:
+            changed.append((state, state.computed_at is not None))
             state.list_hash, state.computed_at = digest, now
-            changed.append(state)
     if not changed:
         return 0
     rows_update(
-        RelatedState, "product_id", ["list_hash", "computed_at"], [(s.product_id, s.list_hash, now) for s in changed]
+        RelatedState,
+        "product_id",
+        ["list_hash", "computed_at"],
+        [(s.product_id, s.list_hash, now) for s, _ in changed],
     )
-    changed_ids = [s.product_id for s in changed]
-    before: dict[int, list[int]] = defaultdict(list)
-    old = RelatedProduct.objects.filter(product_id__in=changed_ids).order_by("product_id", "rank")
-    for product_id, related_id in old.values_list("product_id", "related_id"):
-        before[product_id].append(related_id)
-    old.delete()
-    RelatedArticle.objects.filter(product_id__in=changed_ids).delete()
+    changed_ids = [s.product_id for s, _ in changed]
+    if written := [s.product_id for s, was_written in changed if was_written]:  # a first fill only inserts
+        RelatedProduct.objects.filter(product_id__in=written).delete()
+        RelatedArticle.objects.filter(product_id__in=written).delete()
     rows_insert(
         RelatedProduct,
         ("product_id", "related_id", "rank", "score", "reasons", "cautions", "computed_at"),
@@ -264,7 +262,7 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     )
     for pid in changed_ids:
         after = [item.related_id for item in lists[pid].products]
-        if before[pid] != after:
+        if before.get(pid, []) != after:
             send = partial(related_products_changed.send, sender=RelatedProduct, product_id=pid, related_ids=after)
             transaction.on_commit(send)
     return len(changed)
