@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -57,9 +57,20 @@ def product_payload(product: Any, tags: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def served_reasons(reasons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored reasons worded in the active language, in the list's shape."""
-    return [served_reason(r) for r in reasons]
+def served_reasons(
+    reasons: Sequence[dict[str, Any]], words: Mapping[str, Mapping[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Stored reasons worded in the active language, in the list's shape (`words`: see `reason_words`)."""
+    return [r for r in (served_reason(reason, words) for reason in reasons) if r is not None]
+
+
+def reason_words(lists: Iterable[Sequence[dict[str, Any]]]) -> dict[str, dict[str, str]]:
+    """`{name, kind}` of the tags of stored reasons that carry only their tag's slug, in one query."""
+    slugs = {r["tag"] for reasons in lists for r in reasons if "params" not in r and r.get("code") and r.get("tag")}
+    if not slugs:
+        return {}
+    rows = Tag.objects.filter(slug__in=slugs).values_list("slug", "name", "kind")
+    return {slug: {"name": name, "kind": kind} for slug, name, kind in rows}
 
 
 def disclaimer() -> str:
@@ -72,6 +83,7 @@ def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
     request's language (they are stored as codes with params)."""
     products = get_adapter().for_ids(i.product_id for i in items)
     tags = product_tag_slugs(products)
+    words = reason_words(item.reasons for item in items)
     rendered = []
     for item in items:
         product = products.get(item.product_id)
@@ -83,7 +95,7 @@ def items_payload(items: Sequence[Item]) -> list[dict[str, Any]]:
                 "rank": item.rank,
                 "score": item.score,
                 "product": data,
-                "reasons": served_reasons(item.reasons),
+                "reasons": served_reasons(item.reasons, words),
                 "cautions": [served_caution(c) for c in item.cautions],
                 "link": with_params(data["url"], item.link_params),
             }
@@ -190,16 +202,17 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
     article) helps nobody, and a stored `javascript:` url must never become a link.
     """
     rows = RelatedArticle.objects.filter(product_id=product.pk, page__published=True).select_related("page")
-    linked = [(a, url) for a in rows.order_by("rank") if (url := linkable(a.page.url))]
+    linked = [(a, url) for a in rows.order_by("rank") if (url := linkable(a.page.url))][: clamp_limit(limit)]
+    words = reason_words(a.reasons for a, _ in linked)
     return [
         {
             "rank": a.rank,
             "score": a.score,
             "page": {"slug": a.page.slug, "title": a.page.title, "url": url},
-            "reasons": served_reasons(a.reasons),
+            "reasons": served_reasons(a.reasons, words),
             "link": with_params(url, a.link_params),
         }
-        for a, url in linked[: clamp_limit(limit)]
+        for a, url in linked
     ]
 
 

@@ -79,19 +79,32 @@ def coded(code: str, **params: Any) -> dict[str, Any]:
     return {"code": code, "params": params, "label": reason_text(code, params, keep)}
 
 
-def served_reason(reason: Mapping[str, Any]) -> dict[str, Any]:
+NO_EVIDENCE: dict[str, Any] = {"grade": None, "citations": []}
+
+
+def served_reason(
+    reason: Mapping[str, Any], words: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, Any] | None:
     """A stored reason in the list's shape `{tag, label, weight, evidence}`, worded in the active language.
 
-    Rows stored before reasons had codes keep their English label unless it is a fixed sentence.
+    A reason of a product page's list is stored without the tag's words (`{tag, code, weight}`: there are
+    a million of them at a catalog's size); `words` gives each tag's `{name, kind}` as the taxonomy has
+    them now, and a reason whose tag is gone is None. Rows stored before reasons had codes keep their
+    English label unless it is a fixed sentence.
     """
-    label = reason_text(str(reason.get("code") or ""), reason.get("params") or {})
+    params = reason.get("params")
+    if params is None and reason.get("code") and reason.get("tag") is not None:
+        params = (words or {}).get(reason["tag"])
+        if params is None:
+            return None
+    label = reason_text(str(reason.get("code") or ""), params or {})
     if label is None:
         label = gettext(reason["label"]) if reason.get("label") else reason.get("label")
     return {
         "tag": reason.get("tag"),
         "label": label,
         "weight": reason.get("weight"),
-        "evidence": reason.get("evidence"),
+        "evidence": reason.get("evidence") or dict(NO_EVIDENCE),
     }
 
 
@@ -313,14 +326,18 @@ def simple_reasons_many(
 def simple_reasons_pairs(
     space: TagSpace, contributions: NDArray[np.float32], label: Any, *, top: int = 2
 ) -> list[list[dict[str, Any]]]:
-    """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once)."""
-    words = CODES.get(label, lambda s, slug: {"label": label(s, slug)})
-    heads: dict[str, dict[str, Any]] = {}  # each tag's words, worked out once per call
+    """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once).
+
+    With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
+    them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
+    """
+    coder = CODES.get(label)
 
     def reason(slug: str, share: float) -> dict[str, Any]:
-        head = heads.get(slug)
-        if head is None:
-            head = heads[slug] = {"tag": slug, **space.remember((label, slug), words)}
-        return {**head, "weight": share, "evidence": {"grade": None, "citations": []}}
+        if coder is not None:
+            code = space.remember((label, slug), lambda s, t: coder(s, t)["code"])
+            return {"tag": slug, "code": code, "weight": share}
+        words = space.remember((label, slug), lambda s, t: {"label": label(s, t)})
+        return {"tag": slug, **words, "weight": share, "evidence": dict(NO_EVIDENCE)}
 
     return [[reason(slug, share) for slug, share in found] for found in contributors(space, contributions, top=top)]
