@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
+from scipy import sparse
 
 from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
@@ -195,27 +196,26 @@ MIN_SHARE = 0.05  # a tag carrying less of the score is not worth a sentence
 def top_contributors_many(
     space: TagSpace, a: NDArray[np.float32], rows: NDArray[np.float32], *, top: int = 3
 ) -> list[list[tuple[str, float]]]:
-    """`top_contributors` of `a` with each row of a block.
-
-    Only the few tags of each row that can carry a share worth naming are sorted, not every tag: one
-    numpy pass picks them for the whole block (with a margin below MIN_SHARE; the walk checks exactly).
-    """
+    """`top_contributors` of `a` with each row of a block, in one numpy pass."""
     return contributors(space, rows * a, top=top)
 
 
-def contributors(space: TagSpace, contributions: NDArray[np.float32], *, top: int) -> list[list[tuple[str, float]]]:
+def contributors(
+    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, *, top: int
+) -> list[list[tuple[str, float]]]:
     """Per row of element-wise products of two vectors, the tags carrying the similarity with their share.
 
     Largest share first, at least MIN_SHARE, `top` at most and one tag per family ("magnesium citrate"
     adds nothing a shopper needs after "magnesium"); ties by tag order. Rows may pair different
     vectors, so a whole chunk of lists is explained in one numpy pass: only the kept tags reach Python.
+    Sparse rows (a block of a product page's pairs: each shares a handful of its ~300 tags) cost only
+    their non-zero entries.
     """
-    found: list[list[tuple[str, float]]] = [[] for _ in range(len(contributions))]
-    totals = np.where(contributions > 0, contributions, 0.0).sum(axis=1)
-    # A margin below MIN_SHARE in float32, then the exact share in float64.
-    at, tags = np.nonzero((contributions > 0) & (contributions >= 0.8 * MIN_SHARE * totals[:, np.newaxis]))
-    values = contributions[at, tags]
-    shares = values.astype(np.float64) / totals[at].astype(np.float64)
+    n = contributions.shape[0]
+    found: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+    at, tags, values = positive_entries(contributions)
+    totals = np.bincount(at, weights=values, minlength=n)
+    shares = values.astype(np.float64) / totals[at]
     keep = shares >= MIN_SHARE
     at, tags, values, shares = at[keep], tags[keep], values[keep], shares[keep]
     order = np.lexsort((tags, -values, at))  # by row, then largest share, then tag
@@ -232,6 +232,19 @@ def contributors(space: TagSpace, contributions: NDArray[np.float32], *, top: in
     for row, tag, share in zip(at[keep].tolist(), tags[keep].tolist(), shares[keep].tolist(), strict=True):
         found[row].append((slugs[tag], round(share, 3)))
     return found
+
+
+def positive_entries(
+    contributions: NDArray[np.float32] | sparse.csr_array,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float32]]:
+    """(row, column, value) of the positive entries of a dense or sparse block, by row."""
+    if isinstance(contributions, np.ndarray):
+        at, tags = np.nonzero(contributions > 0)
+        return at, tags, contributions[at, tags]
+    block = sparse.csr_array(contributions)
+    at = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+    positive = block.data > 0
+    return at[positive], block.indices[positive].astype(np.intp), block.data[positive]
 
 
 def explain(
@@ -324,7 +337,7 @@ def simple_reasons_many(
 
 
 def simple_reasons_pairs(
-    space: TagSpace, contributions: NDArray[np.float32], label: Any, *, top: int = 2
+    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, label: Any, *, top: int = 2
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once).
 

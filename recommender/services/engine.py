@@ -174,6 +174,12 @@ class Engine:
             self._columns[key] = sparse_columns(matrix)
         return self._columns[key]
 
+    def product_rows(self) -> sparse.csr_array:
+        """The product matrix as sparse rows (to explain pairs with), built once per snapshot."""
+        if "rows" not in self._columns:
+            self._columns["rows"] = sparse_rows(self.products)
+        return self._columns["rows"]
+
     def line_dims(self, row: int) -> list[int]:
         """The tag columns of the product lines this product belongs to."""
         return [self.space.index[s] for s in self.metas[row].tags if self.space.info(s).kind == Tag.Kind.PRODUCT_LINE]

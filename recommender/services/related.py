@@ -40,6 +40,7 @@ class PageMatrix:
     weights: list[dict[str, float]]
     names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
     columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
+    rows: sparse.csr_array  # the matrix as sparse rows, to explain pairs with
 
 
 def active_links() -> Q:
@@ -57,7 +58,14 @@ def page_matrix(engine: Engine) -> PageMatrix:
     names = np.zeros((len(pages), engine.space.size), dtype=bool)
     for i, p in enumerate(pages):
         names[i, [engine.space.index[s] for s, w in weights[p.pk].items() if w > 0 and s in engine.space.index]] = True
-    return PageMatrix(pages, matrix, [weights[p.pk] for p in pages], np.asfortranarray(names), sparse_columns(matrix))
+    return PageMatrix(
+        pages,
+        matrix,
+        [weights[p.pk] for p in pages],
+        np.asfortranarray(names),
+        sparse_columns(matrix),
+        sparse_rows(matrix),
+    )
 
 
 def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:
@@ -133,8 +141,8 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
             linked = [link.page_id for link in links[pid]]
             allowed = ~np.isin(page_ids, linked) if linked else None
             discussed[pid] = top_entries(cols, scores, page_ids, allowed=allowed, min_score=min_score, limit=limit)
-    product_reasons = pair_reasons(engine, similar, rows, engine.products, shared_label)
-    article_reasons = pair_reasons(engine, discussed, rows, pages.matrix, discusses_label)
+    product_reasons = pair_reasons(engine, similar, rows, engine.product_rows(), shared_label)
+    article_reasons = pair_reasons(engine, discussed, rows, pages.rows, discusses_label)
     lists = {}
     for pid in product_ids:
         related = [
@@ -159,13 +167,16 @@ def pair_reasons(
     engine: Engine,
     found: dict[int, list[tuple[int, float]]],
     rows: dict[int, int],
-    targets: np.ndarray,
+    targets: sparse.csr_array,
     label: Any,
 ) -> dict[int, list[list[dict[str, Any]]]]:
-    """Reasons for every (product, listed row of `targets`) pair of a block, in one numpy pass."""
+    """Reasons for every (product, listed row of `targets`) pair of a block, in one sparse pass."""
     left = [rows[pid] for pid, items in found.items() for _ in items]
     right = [i for items in found.values() for i, _ in items]
-    reasons = simple_reasons_pairs(engine.space, engine.products[left] * targets[right], label) if left else []
+    if not left:
+        return defaultdict(list)
+    pairs = engine.product_rows()[left].multiply(targets[right])
+    reasons = simple_reasons_pairs(engine.space, pairs, label)
     by_product: dict[int, list[list[dict[str, Any]]]] = defaultdict(list)
     at = 0
     for pid, items in found.items():
