@@ -208,11 +208,23 @@ def contributors(
     Largest share first, at least MIN_SHARE, `top` at most and one tag per family ("magnesium citrate"
     adds nothing a shopper needs after "magnesium"); ties by tag order. Rows may pair different
     vectors, so a whole chunk of lists is explained in one numpy pass: only the kept tags reach Python.
+    """
+    found: list[list[tuple[str, float]]] = [[] for _ in range(contributions.shape[0])]
+    slugs = [t.slug for t in space.tags]
+    for row, tag, share in zip(*contributor_entries(space, contributions, top=top), strict=True):
+        found[row].append((slugs[tag], round(share, 3)))
+    return found
+
+
+def contributor_entries(
+    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, *, top: int
+) -> tuple[list[int], list[int], list[float]]:
+    """`contributors` as (row, tag index, share) entries, by row, largest share first.
+
     Sparse rows (a block of a product page's pairs: each shares a handful of its ~300 tags) cost only
     their non-zero entries.
     """
     n = contributions.shape[0]
-    found: list[list[tuple[str, float]]] = [[] for _ in range(n)]
     at, tags, values = positive_entries(contributions)
     totals = np.bincount(at, weights=values, minlength=n)
     shares = values.astype(np.float64) / totals[at]
@@ -228,10 +240,7 @@ def contributors(
     starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
     place = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))
     keep = place < top
-    slugs = [t.slug for t in space.tags]
-    for row, tag, share in zip(at[keep].tolist(), tags[keep].tolist(), shares[keep].tolist(), strict=True):
-        found[row].append((slugs[tag], round(share, 3)))
-    return found
+    return at[keep].tolist(), tags[keep].tolist(), shares[keep].tolist()
 
 
 def positive_entries(
@@ -345,12 +354,16 @@ def simple_reasons_pairs(
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
     """
     coder = CODES.get(label)
-
-    def reason(slug: str, share: float) -> dict[str, Any]:
+    slugs = [t.slug for t in space.tags]
+    heads: dict[int, Any] = {}  # each tag's code (or worded label), worked out once per call
+    found: list[list[dict[str, Any]]] = [[] for _ in range(contributions.shape[0])]
+    for row, tag, share in zip(*contributor_entries(space, contributions, top=top), strict=True):
+        head = heads.get(tag)
+        if head is None:
+            slug = slugs[tag]
+            head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
         if coder is not None:
-            code = space.remember((label, slug), lambda s, t: coder(s, t)["code"])
-            return {"tag": slug, "code": code, "weight": share}
-        words = space.remember((label, slug), lambda s, t: {"label": label(s, t)})
-        return {"tag": slug, **words, "weight": share, "evidence": dict(NO_EVIDENCE)}
-
-    return [[reason(slug, share) for slug, share in found] for found in contributors(space, contributions, top=top)]
+            found[row].append({"tag": slugs[tag], "code": head, "weight": round(share, 3)})
+        else:
+            found[row].append({"tag": slugs[tag], **head, "weight": round(share, 3), "evidence": dict(NO_EVIDENCE)})
+    return found

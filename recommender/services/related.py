@@ -144,16 +144,15 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
     product_reasons = pair_reasons(engine, similar, rows, engine.product_rows(), shared_label)
     article_reasons = pair_reasons(engine, discussed, rows, pages.rows, discusses_label)
     lists = {}
+    cautions = engine.cautions
     for pid in product_ids:
+        found = similar.get(pid, [])
+        related_ids = engine.ids[[i for i, _ in found]].tolist() if found else []
         related = [
-            RelatedItem(
-                related_id=int(engine.ids[i]),
-                rank=rank,
-                score=round(score, 4),
-                reasons=why,
-                cautions=engine.cautions.get(int(engine.ids[i]), []),
+            RelatedItem(related_id, rank, round(score, 4), why, cautions.get(related_id, []))
+            for rank, (related_id, (_, score), why) in enumerate(
+                zip(related_ids, found, product_reasons[pid], strict=True), 1
             )
-            for rank, ((i, score), why) in enumerate(zip(similar.get(pid, []), product_reasons[pid], strict=True), 1)
         ]
         articles = [
             ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why)
