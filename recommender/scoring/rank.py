@@ -219,22 +219,28 @@ def rank(
     held_back: frozenset[str] = frozenset(),
     open_page: NDArray[np.float32] | None = None,
     params: RankParams = RankParams(),
+    scores: NDArray[np.float32] | None = None,
 ) -> list[Ranked]:
     """The list for one page: at most `params.limit` unique, available products.
 
     `against` holds the nutrients the page says to avoid (any amount), `unwanted` those it merely speaks
     against, `subject` the nutrient the page is about, if any, and `held_back` nutrients whose products
-    may not lead (research on the page's condition found no benefit).
+    may not lead (research on the page's condition found no benefit). `scores` are the products'
+    `candidate_scores` when the caller has them already (an engine works them out from its arrays).
     """
-    scores = candidate_scores(
-        page, products, metas, against=against, unwanted=unwanted, params=params, open_page=open_page, subject=subject
-    )
-    index_of = {m.id: i for i, m in enumerate(metas)}
+    if scores is None:
+        scores = candidate_scores(
+            page, products, metas, against=against, unwanted=unwanted, params=params, open_page=open_page,
+            subject=subject,
+        )  # fmt: skip
+    else:
+        scores = scores.copy()  # boosts change them in place
+    index_of = {m.id: i for i, m in enumerate(metas)} if rules else {}
     apply_boosts(scores, index_of, rules)
     excluded = {r.product_id for r in rules if r.action == "exclude"}
     buried = {r.product_id for r in rules if r.action == "bury"}
     pin_rules = {r.product_id: r for r in rules if r.action == "pin" and r.product_id not in excluded}
-    by_score = np.lexsort((np.array([m.id for m in metas]), -scores))
+    by_score = np.lexsort((np.fromiter((m.id for m in metas), dtype=np.int64, count=len(metas)), -scores))
     eligible = by_score[scores[by_score] >= params.min_score].tolist()
     if excluded or pin_rules:
         eligible = [i for i in eligible if metas[i].id not in excluded and metas[i].id not in pin_rules]

@@ -96,6 +96,7 @@ class MetaArrays:
     primary: NDArray[np.intp]
     holds: NDArray[np.bool_]
     guards: NDArray[np.bool_]
+    over_limit: NDArray[np.bool_]
 
 
 def meta_arrays(space: TagSpace, metas: Sequence[ProductMeta]) -> MetaArrays:
@@ -112,6 +113,7 @@ def meta_arrays(space: TagSpace, metas: Sequence[ProductMeta]) -> MetaArrays:
         primary=np.fromiter((index.get(m.primary_nutrient, -1) for m in metas), dtype=np.intp, count=n),
         holds=holds,
         guards=guards,
+        over_limit=np.fromiter((m.over_limit for m in metas), dtype=bool, count=n),
     )
 
 
@@ -134,6 +136,7 @@ class Engine:
     primary: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     guard_count: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    over_limit: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     row_of: dict[int, int] = field(default_factory=dict)
     taxonomy: Taxonomy | None = None  # what `engine_patch` builds new product rows from
     _columns: dict[str, sparse.csr_array] = field(default_factory=dict, repr=False)
@@ -148,6 +151,7 @@ class Engine:
         """The arrays behind `candidates`, from the metas."""
         arrays = meta_arrays(self.space, self.metas)
         self.available, self.ids, self.primary = arrays.available, arrays.ids, arrays.primary
+        self.over_limit = arrays.over_limit
         # Column-major: the rules read a few tag columns across every product.
         self.holds, self.guards = np.asfortranarray(arrays.holds), np.asfortranarray(arrays.guards)
         self.guard_count = arrays.guards.sum(axis=1)
@@ -249,13 +253,27 @@ class Engine:
         self, p: Prepared, cols: NDArray[np.intp], scores: NDArray[np.float32], k: int
     ) -> NDArray[np.intp]:
         """The best `k` rows among those the page allows (available, not avoided, not spoken against)."""
-        keep = self.available[cols] & (scores >= recommender_settings.MIN_SCORE)
-        if against := self.dims(p.against):
-            keep &= ~self.holds[cols][:, against].any(axis=1)
-        if unwanted := self.dims(p.unwanted):
-            keep &= ~np.isin(self.primary[cols], unwanted)
+        keep = self.allowed(p, cols) & (scores >= recommender_settings.MIN_SCORE)
         rows, _ = best(cols[keep], scores[keep], self.ids, k)
         return rows
+
+    def allowed(self, p: Prepared, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """Which of these rows the page may list: in stock, holding nothing it says to avoid, not mainly a
+        nutrient it speaks against (`rank.candidate_scores`' rules, from the engine's arrays)."""
+        keep = self.available[rows]
+        if against := self.dims(p.against):
+            keep &= ~self.holds[rows][:, against].any(axis=1)
+        if unwanted := self.dims(p.unwanted):
+            keep &= ~np.isin(self.primary[rows], unwanted)
+        return keep
+
+    def candidate_scores(self, p: Prepared, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """`rank.candidate_scores` of these rows for a page, from the engine's arrays (no loop over products)."""
+        products = p.matrix[rows]
+        guarded = self.guarded_rows(p.subject)[rows]
+        scores = np.where(guarded, products @ p.page, products @ p.open_page)
+        scores = np.where(self.over_limit[rows], scores * recommender_settings.DOSE_PENALTY, scores)
+        return np.where(self.allowed(p, rows), scores, -1.0).astype(np.float32)
 
     def matrix_for(self, weights: Mapping[str, float]) -> NDArray[np.float32]:
         """Product lines count only on a page that names one; elsewhere they would only dilute a
@@ -328,6 +346,7 @@ class Engine:
             p.page,
             products,
             [self.metas[i] for i in rows],
+            scores=self.candidate_scores(p, rows),
             rules=query.rules,
             against=p.against,
             unwanted=p.unwanted,
@@ -593,10 +612,10 @@ def rows_replaced(
     for row, meta in zip(rows, fresh.metas, strict=True):
         metas[row] = meta
     arrays = meta_arrays(space, fresh.metas)
-    available, primary = engine.available.copy(), engine.primary.copy()
+    available, primary, over_limit = engine.available.copy(), engine.primary.copy(), engine.over_limit.copy()
     holds, guards = engine.holds.copy(order="F"), engine.guards.copy(order="F")
-    available[rows], primary[rows], holds[rows], guards[rows] = (
-        arrays.available, arrays.primary, arrays.holds, arrays.guards,
+    available[rows], primary[rows], holds[rows], guards[rows], over_limit[rows] = (
+        arrays.available, arrays.primary, arrays.holds, arrays.guards, arrays.over_limit,
     )  # fmt: skip
     return Engine(
         space=space,
@@ -613,6 +632,7 @@ def rows_replaced(
         primary=primary,
         ids=engine.ids,
         guard_count=guards.sum(axis=1),
+        over_limit=over_limit,
         row_of=engine.row_of,
         taxonomy=engine.taxonomy,
     )
