@@ -350,7 +350,7 @@ class RelatedArticle(models.Model):
     rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
     reasons = models.JSONField(default=list)
-    link_params = models.JSONField(default=dict)
+    link_params = models.JSONField(default=dict)  # what differs from the defaults: related.article_link_params
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -19,6 +19,7 @@ from recommender.links import linkable, with_params
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct, Tag
 from recommender.scoring.explain import served_reason
 from recommender.services.engine import Item, dose_cautions, engine_build, served_caution, tag_cautions
+from recommender.services.related import article_link_params
 
 
 def clamp_limit(limit: Any) -> int:
@@ -204,13 +205,14 @@ def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, A
     rows = RelatedArticle.objects.filter(product_id=product.pk, page__published=True).select_related("page")
     linked = [(a, url) for a in rows.order_by("rank") if (url := linkable(a.page.url))][: clamp_limit(limit)]
     words = reason_words(a.reasons for a, _ in linked)
+    sku = get_adapter().sku(product)
     return [
         {
             "rank": a.rank,
             "score": a.score,
             "page": {"slug": a.page.slug, "title": a.page.title, "url": url},
             "reasons": served_reasons(a.reasons, words),
-            "link": with_params(url, a.link_params),
+            "link": with_params(url, article_link_params(sku, a.link_params)),
         }
         for a, url in linked
     ]

@@ -7,7 +7,7 @@ the article's list) within their window.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -158,7 +158,7 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
             ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why)
             for (i, score), why in zip(discussed.get(pid, []), article_reasons[pid], strict=True)
         ]
-        lists[pid] = RelatedLists(related, related_articles(engine, articles, pid, links[pid], limit))
+        lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
     return lists
 
 
@@ -184,10 +184,12 @@ def pair_reasons(
     return by_product
 
 
-def related_articles(
-    engine: Engine, items: list[ArticleItem], product_id: int, links: list[ArticleLink], limit: int
-) -> list[ArticleItem]:
-    """The product's articles: pages that discuss what it holds, linked pages pinned at their positions."""
+def related_articles(items: list[ArticleItem], links: list[ArticleLink], limit: int) -> list[ArticleItem]:
+    """The product's articles: pages that discuss what it holds, linked pages pinned at their positions.
+
+    An item's `link_params` hold only what differs from a product page's defaults (a linked page's
+    campaign); `article_link_params` adds the defaults when the list is served.
+    """
     items = list(items)
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
@@ -201,12 +203,15 @@ def related_articles(
         items.insert(min(link.position - 1, len(items)), pinned)
     for rank, item in enumerate(items[:limit], start=1):
         item.rank = rank
-        item.link_params = {
-            "utm_source": recommender_settings.UTM_SOURCE,
-            "utm_medium": "product-page",
-            "utm_campaign": item.link_params.get("utm_campaign") or engine.skus.get(product_id, ""),
-        }
     return items[:limit]
+
+
+def article_link_params(sku: str, stored: Mapping[str, str]) -> dict[str, str]:
+    """The UTM parameters of a related article's link on a product's page: the defaults (the product's sku
+    as the campaign), then what the stored row sets (a linked page's campaign; rows stored before rows held
+    only that carry every parameter)."""
+    defaults = {"utm_source": recommender_settings.UTM_SOURCE, "utm_medium": "product-page", "utm_campaign": sku}
+    return defaults | {key: value for key, value in stored.items() if value}
 
 
 def related_hash(lists: RelatedLists) -> str:

@@ -103,3 +103,19 @@ def test_a_first_fill_only_inserts(demo: None) -> None:
         recommendations_refresh()
     assert list_queries([q["sql"] for q in second.captured_queries])
     assert RelatedProduct.objects.count() == stored
+
+
+def test_related_article_links_store_only_what_differs_from_the_defaults(demo: None, api: APIClient) -> None:
+    rows = list(RelatedArticle.objects.filter(product__sku=DROPS).order_by("rank"))
+    assert rows and all(row.link_params == {} for row in rows)
+    link = api.get(f"/api/v1/products/{DROPS}/articles/").json()["items"][0]["link"]
+    assert "utm_source=recommender" in link and "utm_medium=product-page" in link
+    assert f"utm_campaign={DROPS}" in link
+
+    # A row stored with every parameter (before rows held only their own) links the same way.
+    full = {"utm_source": "recommender", "utm_medium": "product-page", "utm_campaign": DROPS}
+    RelatedArticle.objects.filter(pk=rows[0].pk).update(link_params=full)
+    assert api.get(f"/api/v1/products/{DROPS}/articles/").json()["items"][0]["link"] == link
+
+    RelatedArticle.objects.filter(pk=rows[0].pk).update(link_params={"utm_campaign": "spring"})
+    assert "utm_campaign=spring" in api.get(f"/api/v1/products/{DROPS}/articles/").json()["items"][0]["link"]
