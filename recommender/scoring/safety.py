@@ -27,7 +27,11 @@ def no_benefit(space: TagSpace, weights: Mapping[str, float], *, topic_weight: f
     """Nutrients research found no benefit from for a condition the page is about (magnesium for leg
     cramps): their products may be listed where the page discusses them, but never lead."""
     return frozenset(
-        r.target for r in space.relations if r.polarity == NO_BENEFIT and weights.get(r.source, 0.0) >= topic_weight
+        r.target
+        for slug, w in weights.items()
+        if w >= topic_weight
+        for r in space.relations_from(slug)
+        if r.polarity == NO_BENEFIT
     )
 
 

@@ -54,6 +54,7 @@ class TagSpace:
     index: dict[str, int] = field(default_factory=dict)
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _into: dict[tuple[str, str], list[tuple[int, Relation]]] = field(default_factory=dict, repr=False)
+    _from: dict[str, list[Relation]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[Any, str], Any] = field(default_factory=dict, repr=False)
     _families: NDArray[np.intp] | None = field(default=None, repr=False)
 
@@ -61,6 +62,7 @@ class TagSpace:
         self.index = {t.slug: i for i, t in enumerate(self.tags)}
         for position, rel in enumerate(self.relations):
             self._into.setdefault((rel.target, rel.polarity), []).append((position, rel))
+            self._from.setdefault(rel.source, []).append(rel)
 
     def remember(self, key: tuple[Any, str], make: Callable[[TagSpace, str], T]) -> T:
         """`make(self, slug)` for `key = (what, slug)`, worked out once per snapshot (the words of a
@@ -117,13 +119,17 @@ class TagSpace:
         """Spread weight along forms and relations; works on one vector or a matrix of rows."""
         return np.asarray(vectors @ self.expansion, dtype=np.float32)
 
+    def relations_from(self, slug: str) -> list[Relation]:
+        """The relations that start at this tag, in `relations` order (an index: every page asks)."""
+        return self._from.get(slug, [])
+
     def avoided(self, condition: str) -> set[str]:
         """Nutrients a page about this condition must not list products of."""
-        return {r.target for r in self.relations if r.source == condition and r.polarity == AVOID}
+        return {r.target for r in self.relations_from(condition) if r.polarity == AVOID}
 
     def only_avoids(self, condition: str) -> bool:
         """True for a condition the taxonomy links to nutrients only to say what to avoid (haemochromatosis)."""
-        polarities = {r.polarity for r in self.relations if r.source == condition}
+        polarities = {r.polarity for r in self.relations_from(condition)}
         return polarities == {AVOID}
 
     def ancestors(self, slug: str) -> list[str]:

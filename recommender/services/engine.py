@@ -24,7 +24,7 @@ from recommender.scoring.rank import ProductMeta, RankParams, Rule, rank
 from recommender.scoring.related import best, row_of, sparse_columns, sparse_rows
 from recommender.scoring.safety import avoided, is_safety_page, no_benefit, page_subject
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
-from recommender.scoring.vectors import page_vector, product_matrix, without, without_kind
+from recommender.scoring.vectors import page_matrix_of, page_vector, product_matrix, without, without_kind
 from recommender.services.tagging import nutrient_code_index
 from recommender.services.taxonomy import lexicon_build
 from recommender.text.lexicon import Lexicon
@@ -296,12 +296,18 @@ class Engine:
             guarded_in_top=s.GUARDED_IN_TOP,
         )
 
-    def prepare(self, weights: Mapping[str, float], advised: frozenset[str] = frozenset()) -> Prepared:
+    def prepare(
+        self,
+        weights: Mapping[str, float],
+        advised: frozenset[str] = frozenset(),
+        vector: NDArray[np.float32] | None = None,
+    ) -> Prepared:
         """What the rules need to know about one page with these tag weights.
 
         `advised` holds the tags the page advises against taking: no product containing them is listed.
+        `vector` is the page's vector when the caller has it (`prepare_many`).
         """
-        page = page_vector(self.space, weights, recommender_settings.KIND_WEIGHTS)
+        page = page_vector(self.space, weights, recommender_settings.KIND_WEIGHTS) if vector is None else vector
         if is_safety_page(self.space, weights):
             page = np.zeros_like(page)  # nothing to recommend; pins that pass the avoid rules still show
         subject = page_subject(self.space, weights)
@@ -317,6 +323,14 @@ class Engine:
             subject=subject,
             held_back=no_benefit(self.space, weights, topic_weight=recommender_settings.AVOID_SUBJECT_WEIGHT),
         )
+
+    def prepare_many(
+        self, weights: Sequence[Mapping[str, float]], advised: Sequence[frozenset[str]] | None = None
+    ) -> list[Prepared]:
+        """`prepare` for many pages, their vectors built as one matrix."""
+        vectors = page_matrix_of(self.space, weights, recommender_settings.KIND_WEIGHTS)
+        advice = advised or [frozenset()] * len(weights)
+        return [self.prepare(w, a, vector) for w, a, vector in zip(weights, advice, vectors, strict=True)]
 
     def compute(
         self,
@@ -334,7 +348,7 @@ class Engine:
         """The ranked, explained lists of many pages, their candidates scored in blocks."""
         if not self.metas:
             return [[] for _ in queries]
-        prepared = [self.prepare(q.weights, q.advised) for q in queries]
+        prepared = self.prepare_many([q.weights for q in queries], [q.advised for q in queries])
         candidates = self.candidates_many(prepared, [q.rules for q in queries], limit)
         params = self.params(limit)
         return [self.ranked_items(p, q, rows, params) for p, q, rows in zip(prepared, queries, candidates, strict=True)]

@@ -287,7 +287,7 @@ def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
         if against:
             advised[page_id].add(slug)
     ids = sorted(weights)
-    prepared = [engine.prepare(weights[pk], frozenset(advised[pk])) for pk in ids]
+    prepared = engine.prepare_many([weights[pk] for pk in ids], [frozenset(advised[pk]) for pk in ids])
     found: set[int] = set()
     for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
         group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
