@@ -64,12 +64,18 @@ def product_matrix(
     of a page that names it.
     """
     kinds = kind_weights or {}
-    raw = np.zeros((len(products), space.size), dtype=np.float32)
+    scale = np.array([kinds.get(t.kind, 1.0) for t in space.tags])
+    index = space.index
+    rows, cols, values = [], [], []
     for row, relevances in enumerate(products):
-        raw[row] = space.vector(
-            {s: r * kinds.get(space.info(s).kind, 1.0) for s, r in relevances.items() if s in space.index}
-        )
-    return normalise_rows(space.expand(raw))
+        for slug, relevance in relevances.items():
+            if (col := index.get(slug)) is not None:
+                rows.append(row)
+                cols.append(col)
+                values.append(relevance)
+    raw = np.zeros((len(products), space.size))  # relevance x kind weight in double, then float32
+    raw[rows, cols] = values
+    return normalise_rows(space.expand((raw * scale).astype(np.float32)))
 
 
 def without(space: TagSpace, page: NDArray[np.float32], slugs: frozenset[str]) -> NDArray[np.float32]:

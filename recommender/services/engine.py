@@ -325,10 +325,14 @@ class Engine:
         )
 
     def prepare_many(
-        self, weights: Sequence[Mapping[str, float]], advised: Sequence[frozenset[str]] | None = None
+        self,
+        weights: Sequence[Mapping[str, float]],
+        advised: Sequence[frozenset[str]] | None = None,
+        vectors: NDArray[np.float32] | None = None,
     ) -> list[Prepared]:
-        """`prepare` for many pages, their vectors built as one matrix."""
-        vectors = page_matrix_of(self.space, weights, recommender_settings.KIND_WEIGHTS)
+        """`prepare` for many pages, their vectors built as one matrix (or given: `related.PageMatrix`'s)."""
+        if vectors is None:
+            vectors = page_matrix_of(self.space, weights, recommender_settings.KIND_WEIGHTS)
         advice = advised or [frozenset()] * len(weights)
         return [self.prepare(w, a, vector) for w, a, vector in zip(weights, advice, vectors, strict=True)]
 

@@ -279,15 +279,9 @@ def available_rows(engine: Engine, product_ids: Sequence[int]) -> list[int]:
 
 def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
     """Published pages where any of these product rows scores at least the minimum score."""
-    weights: dict[int, dict[str, float]] = defaultdict(dict)
-    advised: dict[int, set[str]] = defaultdict(set)
-    tags = PageTag.objects.filter(page__published=True)
-    for page_id, slug, weight, against in tags.values_list("page_id", "tag__slug", "weight", "advised_against"):
-        weights[page_id][slug] = weight
-        if against:
-            advised[page_id].add(slug)
-    ids = sorted(weights)
-    prepared = engine.prepare_many([weights[pk] for pk in ids], [frozenset(advised[pk]) for pk in ids])
+    pages = engine.derived("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
+    ids = [page.pk for page in pages.pages]
+    prepared = engine.prepare_many(pages.weights, vectors=pages.matrix)
     found: set[int] = set()
     for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
         group = [j for j, p in enumerate(prepared) if p.matrix is matrix]

@@ -50,7 +50,7 @@ def active_links() -> Q:
 
 def page_matrix(engine: Engine) -> PageMatrix:
     """Every published page's vector, from its stored page tags."""
-    pages = list(ContentPage.objects.filter(published=True).order_by("pk"))
+    pages = list(ContentPage.objects.filter(published=True).defer("text").order_by("pk"))  # ids, not text
     weights: dict[int, dict[str, float]] = {p.pk: {} for p in pages}
     for page_id, slug, weight in PageTag.objects.filter(page__in=pages).values_list("page_id", "tag__slug", "weight"):
         weights[page_id][slug] = weight
