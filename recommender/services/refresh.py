@@ -280,7 +280,7 @@ def available_rows(engine: Engine, product_ids: Sequence[int]) -> list[int]:
 def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
     """Published pages where any of these product rows scores at least the minimum score."""
     pages = engine.derived("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
-    ids = [page.pk for page in pages.pages]
+    ids = pages.ids
     prepared = engine.prepare_many(pages.weights, vectors=pages.matrix)
     found: set[int] = set()
     for matrix in {id(p.matrix): p.matrix for p in prepared}.values():

@@ -35,7 +35,7 @@ LINK_REASON = "Chosen by the store to read alongside this product."
 class PageMatrix:
     """Published pages as rows of expanded, normalised vectors."""
 
-    pages: list[ContentPage]
+    ids: list[int]  # page ids, row by row
     matrix: np.ndarray
     weights: list[dict[str, float]]
     names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
@@ -50,18 +50,20 @@ def active_links() -> Q:
 
 def page_matrix(engine: Engine) -> PageMatrix:
     """Every published page's vector, from its stored page tags."""
-    pages = list(ContentPage.objects.filter(published=True).defer("text").order_by("pk"))  # ids, not text
-    weights: dict[int, dict[str, float]] = {p.pk: {} for p in pages}
-    for page_id, slug, weight in PageTag.objects.filter(page__in=pages).values_list("page_id", "tag__slug", "weight"):
-        weights[page_id][slug] = weight
-    matrix = page_matrix_of(engine.space, [weights[p.pk] for p in pages], recommender_settings.KIND_WEIGHTS)
-    names = np.zeros((len(pages), engine.space.size), dtype=bool)
-    for i, p in enumerate(pages):
-        names[i, [engine.space.index[s] for s, w in weights[p.pk].items() if w > 0 and s in engine.space.index]] = True
+    ids = list(ContentPage.objects.filter(published=True).order_by("pk").values_list("pk", flat=True))
+    weights: dict[int, dict[str, float]] = {pk: {} for pk in ids}
+    tags = PageTag.objects.filter(page__published=True).values_list("page_id", "tag__slug", "weight")
+    for page_id, slug, weight in tags:  # a join, not five thousand ids in a list
+        if page_id in weights:  # published after the pages were read: in the next refresh
+            weights[page_id][slug] = weight
+    matrix = page_matrix_of(engine.space, [weights[pk] for pk in ids], recommender_settings.KIND_WEIGHTS)
+    names = np.zeros((len(ids), engine.space.size), dtype=bool)
+    for i, pk in enumerate(ids):
+        names[i, [engine.space.index[s] for s, w in weights[pk].items() if w > 0 and s in engine.space.index]] = True
     return PageMatrix(
-        pages,
+        ids,
         matrix,
-        [weights[p.pk] for p in pages],
+        [weights[pk] for pk in ids],
         np.asfortranarray(names),
         sparse_columns(matrix),
         sparse_rows(matrix),
@@ -71,7 +73,7 @@ def page_matrix(engine: Engine) -> PageMatrix:
 def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:
     """LINE_BOOST for pages that name one of these product lines (ConcenTrace on its own article)."""
     if not len(pages.names):
-        return np.ones(len(pages.pages), dtype=np.float32)
+        return np.ones(len(pages.ids), dtype=np.float32)
     named = pages.names[:, lines].any(axis=1)
     return np.where(named, recommender_settings.LINE_BOOST, 1.0).astype(np.float32)
 
@@ -91,15 +93,11 @@ class RelatedItem:
 class ArticleItem:
     """One computed related article."""
 
-    page: ContentPage
+    page_id: int
     score: float
     reasons: list[dict[str, Any]]
     rank: int = 0
     link_params: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def page_id(self) -> int:
-        return int(self.page.pk)
 
 
 @dataclass
@@ -119,11 +117,11 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
     known = list(rows.values())
     block = sparse_rows(engine.products[known]) if known else None
     product_scores = block @ engine.columns(engine.products) if block is not None else None
-    page_scores = block @ pages.columns if block is not None and pages.pages else None
-    page_ids = np.array([p.pk for p in pages.pages], dtype=np.int64)
+    page_scores = block @ pages.columns if block is not None and pages.ids else None
+    page_ids = np.array(pages.ids, dtype=np.int64)
     links: dict[int, list[ArticleLink]] = defaultdict(list)
     link_rows = ArticleLink.objects.filter(active_links(), product_id__in=list(product_ids), page__published=True)
-    for link in link_rows.select_related("page"):
+    for link in link_rows:
         links[link.product_id].append(link)
     similar: dict[int, list[tuple[int, float]]] = {}
     discussed: dict[int, list[tuple[int, float]]] = {}
@@ -155,7 +153,7 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
             )
         ]
         articles = [
-            ArticleItem(page=pages.pages[i], score=round(score, 4), reasons=why)
+            ArticleItem(page_id=pages.ids[i], score=round(score, 4), reasons=why)
             for (i, score), why in zip(discussed.get(pid, []), article_reasons[pid], strict=True)
         ]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
@@ -198,7 +196,7 @@ def related_articles(items: list[ArticleItem], links: list[ArticleLink], limit: 
             "weight": 1.0,
             "evidence": {"grade": None, "citations": []},
         }
-        pinned = ArticleItem(page=link.page, score=0.0, reasons=[reason])
+        pinned = ArticleItem(page_id=link.page_id, score=0.0, reasons=[reason])
         pinned.link_params = {"utm_campaign": link.campaign} if link.campaign else {}
         items.insert(min(link.position - 1, len(items)), pinned)
     for rank, item in enumerate(items[:limit], start=1):

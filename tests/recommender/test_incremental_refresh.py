@@ -108,7 +108,7 @@ def mismatches() -> list[str]:
         )
         if want != have:
             problems.append(f"related products of {product_id}: stored {have} != full {want}")
-        want_pages = [(a.page.pk, a.rank) for a in lists.articles]
+        want_pages = [(a.page_id, a.rank) for a in lists.articles]
         have_pages = list(
             RelatedArticle.objects.filter(product_id=product_id).order_by("rank").values_list("page_id", "rank")
         )
