@@ -73,9 +73,9 @@ def product_matrix(
                 rows.append(row)
                 cols.append(col)
                 values.append(relevance)
-    raw = np.zeros((len(products), space.size))  # relevance x kind weight in double, then float32
-    raw[rows, cols] = values
-    return normalise_rows(space.expand((raw * scale).astype(np.float32)))
+    raw = np.zeros((len(products), space.size), dtype=np.float32)
+    raw[rows, cols] = np.array(values) * scale[cols]  # relevance x kind weight in double, stored as float32
+    return normalise_rows(space.expand(raw))
 
 
 def without(space: TagSpace, page: NDArray[np.float32], slugs: frozenset[str]) -> NDArray[np.float32]:
