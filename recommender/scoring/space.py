@@ -7,14 +7,11 @@ to the nutrients it supports at strength x evidence weight (restless-legs-syndro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,6 @@ class TagSpace:
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _into: dict[tuple[str, str], list[tuple[int, Relation]]] = field(default_factory=dict, repr=False)
     _from: dict[str, list[Relation]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[Any, str], Any] = field(default_factory=dict, repr=False)
     _families: NDArray[np.intp] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -63,14 +59,6 @@ class TagSpace:
         for position, rel in enumerate(self.relations):
             self._into.setdefault((rel.target, rel.polarity), []).append((position, rel))
             self._from.setdefault(rel.source, []).append(rel)
-
-    def remember(self, key: tuple[Any, str], make: Callable[[TagSpace, str], T]) -> T:
-        """`make(self, slug)` for `key = (what, slug)`, worked out once per snapshot (the words of a
-        reason about a tag are the same on every list)."""
-        if key not in self._memo:
-            self._memo[key] = make(self, key[1])
-        value: T = self._memo[key]
-        return value
 
     @property
     def families(self) -> NDArray[np.intp]:

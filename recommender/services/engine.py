@@ -267,9 +267,11 @@ class Engine:
             keep &= ~np.isin(self.primary[rows], unwanted)
         return keep
 
-    def candidate_scores(self, p: Prepared, rows: NDArray[np.intp]) -> NDArray[np.float32]:
-        """`rank.candidate_scores` of these rows for a page, from the engine's arrays (no loop over products)."""
-        products = p.matrix[rows]
+    def candidate_scores(
+        self, p: Prepared, rows: NDArray[np.intp], products: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """`rank.candidate_scores` of these rows (`products`: their vectors, `p.matrix[rows]`) for a page, from
+        the engine's arrays (no loop over products)."""
         guarded = self.guarded_rows(p.subject)[rows]
         scores = np.where(guarded, products @ p.page, products @ p.open_page)
         scores = np.where(self.over_limit[rows], scores * recommender_settings.DOSE_PENALTY, scores)
@@ -364,7 +366,7 @@ class Engine:
             p.page,
             products,
             [self.metas[i] for i in rows],
-            scores=self.candidate_scores(p, rows),
+            scores=self.candidate_scores(p, rows, products),
             rules=query.rules,
             against=p.against,
             unwanted=p.unwanted,
