@@ -16,7 +16,7 @@ from recommender.adapters import get_adapter
 from recommender.cachekeys import cache_key, version_key
 from recommender.conf import recommender_settings
 from recommender.links import linkable, with_params
-from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedArticle, RelatedProduct, Tag
+from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedState, Tag
 from recommender.scoring.explain import served_reason
 from recommender.services.engine import Item, dose_cautions, engine_build, served_caution, tag_cautions
 from recommender.services.related import article_link_params
@@ -190,31 +190,44 @@ def recommendations_for_text(*, title: str, text: str, limit: Any = None) -> dic
     return list_payload({"slug": None, "title": title, "url": None}, items, timezone.now())
 
 
+def stored_related(product: Any, field: str) -> list[dict[str, Any]]:
+    """One of the product's stored lists (`products` or `articles`); empty when it has none yet."""
+    lists = RelatedState.objects.filter(product_id=product.pk).values_list(field, flat=True)
+    return list(lists.first() or [])
+
+
 def related_products_for(*, product: Any, limit: Any = None) -> list[dict[str, Any]]:
     """Stored related products of a product, in the recommendation-item shape."""
-    rows = RelatedProduct.objects.filter(product_id=product.pk).order_by("rank")[: clamp_limit(limit)]
-    return items_payload([Item(r.related_id, r.rank, r.score, r.reasons, r.cautions, {}) for r in rows])
+    stored = stored_related(product, "products")[: clamp_limit(limit)]
+    return items_payload(
+        [Item(i["id"], rank, i["score"], i["reasons"], i["cautions"], {}) for rank, i in enumerate(stored, 1)]
+    )
 
 
 def related_articles_for(*, product: Any, limit: Any = None) -> list[dict[str, Any]]:
     """Stored related articles of a product: `[{rank, score, page: {slug, title, url}, reasons, link}]`.
 
-    Only pages with a url that is safe to link are listed: "read more" with no address (a pasted
-    article) helps nobody, and a stored `javascript:` url must never become a link.
+    Only published pages with a url that is safe to link are listed: "read more" with no address (a
+    pasted article) helps nobody, and a stored `javascript:` url must never become a link.
     """
-    rows = RelatedArticle.objects.filter(product_id=product.pk, page__published=True).select_related("page")
-    linked = [(a, url) for a in rows.order_by("rank") if (url := linkable(a.page.url))][: clamp_limit(limit)]
-    words = reason_words(a.reasons for a, _ in linked)
+    stored = list(enumerate(stored_related(product, "articles"), 1))
+    pages = ContentPage.objects.filter(pk__in=[a["id"] for _, a in stored], published=True).in_bulk()
+    linked = [
+        (rank, a, page, url)
+        for rank, a in stored
+        if (page := pages.get(a["id"])) is not None and (url := linkable(page.url))
+    ][: clamp_limit(limit)]
+    words = reason_words(a["reasons"] for _, a, _, _ in linked)
     sku = get_adapter().sku(product)
     return [
         {
-            "rank": a.rank,
-            "score": a.score,
-            "page": {"slug": a.page.slug, "title": a.page.title, "url": url},
-            "reasons": served_reasons(a.reasons, words),
-            "link": with_params(url, article_link_params(sku, a.link_params)),
+            "rank": rank,
+            "score": a["score"],
+            "page": {"slug": page.slug, "title": page.title, "url": url},
+            "reasons": served_reasons(a["reasons"], words),
+            "link": with_params(url, article_link_params(sku, a.get("link_params", {}))),
         }
-        for a, url in linked
+        for rank, a, page, url in linked
     ]
 
 

@@ -27,18 +27,24 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
     if not streams(connection):
         model._default_manager.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows], 2000)
         return len(rows)
-    columns = concrete(model, fields)
-    # Only the columns whose values need converting are touched (most are ints and floats as they are).
+    with connection.cursor() as cursor:
+        copy_rows(connection, cursor, connection.ops.quote_name(model._meta.db_table), concrete(model, fields), rows)
+    return len(rows)
+
+
+def copy_rows(
+    connection: Any, cursor: Any, table: str, columns: Sequence[models.Field[Any, Any]], rows: Sequence[Row]
+) -> None:
+    """COPY rows into the (quoted) table's columns, converting only the values that need it."""
+    # Most columns are ints and floats, sent as they are.
     convert = [(i, p) for i, p in enumerate(preparer(field, connection) for field in columns) if p is not as_is]
     quote = connection.ops.quote_name
-    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN") as copy:
         for row in rows:
             values = list(row)
             for i, prepare in convert:
                 values[i] = prepare(values[i])
             copy.write_row(values)
-    return len(rows)
 
 
 def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows: Sequence[Row]) -> int:
@@ -70,6 +76,39 @@ def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows
             table, match = quote(opts.db_table), quote(columns[0].column)
             sql = f"UPDATE {table} AS t SET {assign} FROM (VALUES {values}) AS v ({names}) WHERE t.{match} = v.{match}"  # noqa: S608
             cursor.execute(sql, params)
+    return len(rows)
+
+
+def rows_upsert(model: type[models.Model], key: str, fields: Sequence[str], rows: Sequence[Row]) -> int:
+    """Insert rows (tuples of `key` and `fields`), or update the row with the same unique `key`; returns how many.
+
+    On PostgreSQL the rows are COPYed into a temporary table and moved with one INSERT ... ON CONFLICT,
+    so new and existing rows take one path, and a row another transaction inserts meanwhile is updated,
+    not an error. Elsewhere Django's `bulk_create` with `update_conflicts` does the same.
+    """
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    names = [key, *fields]
+    if not streams(connection):
+        objs = [model(**dict(zip(names, row, strict=True))) for row in rows]
+        manager = model._default_manager
+        manager.bulk_create(objs, 500, update_conflicts=True, unique_fields=[key], update_fields=list(fields))
+        return len(rows)
+    quote = connection.ops.quote_name
+    columns = concrete(model, names)
+    table, staged = quote(model._meta.db_table), quote(f"staged_{model._meta.db_table}")
+    listed = ", ".join(quote(f.column) for f in columns)
+    assign = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in columns[1:])
+    # Identifiers come from the model's metadata, quoted; values travel by COPY.
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA")  # noqa: S608
+        copy_rows(connection, cursor, staged, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staged} ORDER BY 1 "  # noqa: S608
+            f"ON CONFLICT ({quote(columns[0].column)}) DO UPDATE SET {assign}"
+        )
+        cursor.execute(f"DROP TABLE {staged}")
     return len(rows)
 
 

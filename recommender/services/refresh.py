@@ -37,15 +37,14 @@ from recommender.models import (
     PageTag,
     Placement,
     Recommendation,
-    RelatedArticle,
-    RelatedProduct,
+    RelatedState,
 )
 from recommender.scoring.rank import Rule
 from recommender.scoring.related import sparse_rows
 from recommender.services.bulk import relaxed_commit, rows_insert, rows_update, stored_ids
 from recommender.services.engine import Engine, Item, PageQuery
 from recommender.services.pages import content_hash, page_analyse, page_extract
-from recommender.services.related import active_links, page_matrix, related_compute, related_store
+from recommender.services.related import active_links, lists_holding, page_matrix, related_compute, related_store
 from recommender.services.snapshot import engine_for
 from recommender.signals import recommendations_changed
 
@@ -301,8 +300,7 @@ def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[in
     bounds a change to a common tag by one sparse product, not by every product sharing the tag; a
     product out of stock enters no list.
     """
-    listing = RelatedProduct.objects.filter(related_id__in=product_ids).values_list("product_id", flat=True)
-    near = set(product_ids) | set(listing)
+    near = set(product_ids) | lists_holding("related_ids", product_ids)
     rows = available_rows(engine, product_ids)
     if not rows:
         return near
@@ -314,8 +312,8 @@ def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[in
     reached = np.flatnonzero(best >= min_score)
     candidates = [int(i) for i in engine.ids[reached]]
     last = dict(
-        RelatedProduct.objects.filter(product_id__in=candidates, rank=recommender_settings.STORED_LIMIT).values_list(
-            "product_id", "score"
+        RelatedState.objects.filter(product_id__in=candidates, last_score__isnull=False).values_list(
+            "product_id", "last_score"
         )
     )
     tolerance = 1e-4  # stored scores are rounded to four places
@@ -332,9 +330,8 @@ def products_near_pages(engine: Engine, page_ids: Sequence[int]) -> set[int]:
     _, matrix = expanded_page_tags(engine, page_ids)
     reach = matrix.any(axis=0) if len(matrix) else np.zeros(engine.space.size, dtype=bool)
     near = {int(engine.ids[i]) for i in np.flatnonzero((engine.products > 0)[:, reach].any(axis=1))}
-    listing = RelatedArticle.objects.filter(page_id__in=page_ids).values_list("product_id", flat=True)
     linked = ArticleLink.objects.filter(page_id__in=page_ids).values_list("product_id", flat=True)
-    return near | set(listing) | set(linked)
+    return near | lists_holding("page_ids", page_ids) | set(linked)
 
 
 # ---------------------------------------------------------------- the service

@@ -7,8 +7,8 @@ the article's list) within their window.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -20,11 +20,11 @@ from scipy import sparse
 
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
-from recommender.models import ArticleLink, ContentPage, PageTag, RelatedArticle, RelatedProduct, RelatedState
+from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_matrix_of
-from recommender.services.bulk import relaxed_commit, rows_insert, rows_update, stored_ids
+from recommender.services.bulk import relaxed_commit, rows_upsert
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
 
@@ -79,33 +79,19 @@ def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:
 
 
 @dataclass
-class RelatedItem:
-    """One computed related product (plain data: rows are built only for lists that changed)."""
-
-    related_id: int
-    rank: int
-    score: float
-    reasons: list[dict[str, Any]]
-    cautions: list[dict[str, str]]
-
-
-@dataclass
-class ArticleItem:
-    """One computed related article."""
-
-    page_id: int
-    score: float
-    reasons: list[dict[str, Any]]
-    rank: int = 0
-    link_params: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class RelatedLists:
-    """One product's two lists, computed."""
+    """One product's two lists, computed, as they are stored (`RelatedState.products` and `.articles`)."""
 
-    products: list[RelatedItem]
-    articles: list[ArticleItem]
+    products: list[dict[str, Any]]  # {"id", "score", "reasons", "cautions"}, in rank order
+    articles: list[dict[str, Any]]  # {"id", "score", "reasons"[, "link_params"]}, in rank order
+
+    @property
+    def related_ids(self) -> list[int]:
+        return [item["id"] for item in self.products]
+
+    @property
+    def page_ids(self) -> list[int]:
+        return [item["id"] for item in self.articles]
 
 
 def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
@@ -147,13 +133,11 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
         found = similar.get(pid, [])
         related_ids = engine.ids[[i for i, _ in found]].tolist() if found else []
         related = [
-            RelatedItem(related_id, rank, round(score, 4), why, cautions.get(related_id, []))
-            for rank, (related_id, (_, score), why) in enumerate(
-                zip(related_ids, found, product_reasons[pid], strict=True), 1
-            )
+            {"id": related_id, "score": round(score, 4), "reasons": why, "cautions": cautions.get(related_id, [])}
+            for related_id, (_, score), why in zip(related_ids, found, product_reasons[pid], strict=True)
         ]
         articles = [
-            ArticleItem(page_id=pages.ids[i], score=round(score, 4), reasons=why)
+            {"id": pages.ids[i], "score": round(score, 4), "reasons": why}
             for (i, score), why in zip(discussed.get(pid, []), article_reasons[pid], strict=True)
         ]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
@@ -182,11 +166,11 @@ def pair_reasons(
     return by_product
 
 
-def related_articles(items: list[ArticleItem], links: list[ArticleLink], limit: int) -> list[ArticleItem]:
+def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:
     """The product's articles: pages that discuss what it holds, linked pages pinned at their positions.
 
-    An item's `link_params` hold only what differs from a product page's defaults (a linked page's
-    campaign); `article_link_params` adds the defaults when the list is served.
+    A linked page's item carries `link_params` with only what differs from a product page's defaults
+    (its campaign); `article_link_params` adds the defaults when the list is served.
     """
     items = list(items)
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
@@ -196,11 +180,10 @@ def related_articles(items: list[ArticleItem], links: list[ArticleLink], limit: 
             "weight": 1.0,
             "evidence": {"grade": None, "citations": []},
         }
-        pinned = ArticleItem(page_id=link.page_id, score=0.0, reasons=[reason])
-        pinned.link_params = {"utm_campaign": link.campaign} if link.campaign else {}
+        pinned = {"id": link.page_id, "score": 0.0, "reasons": [reason]}
+        if link.campaign:
+            pinned["link_params"] = {"utm_campaign": link.campaign}
         items.insert(min(link.position - 1, len(items)), pinned)
-    for rank, item in enumerate(items[:limit], start=1):
-        item.rank = rank
     return items[:limit]
 
 
@@ -213,72 +196,53 @@ def article_link_params(sku: str, stored: Mapping[str, str]) -> dict[str, str]:
 
 
 def related_hash(lists: RelatedLists) -> str:
-    body = [
-        [(r.related_id, r.rank, r.score, r.reasons, r.cautions) for r in lists.products],
-        [(a.page_id, a.rank, a.score, a.reasons, a.link_params) for a in lists.articles],
-    ]
-    return fingerprint(body)
+    return fingerprint([lists.products, lists.articles])
+
+
+def last_score(lists: RelatedLists) -> float | None:
+    """The last related product's score when the list is full: a changed product enters it only above this."""
+    full = len(lists.products) >= recommender_settings.STORED_LIMIT
+    return lists.products[-1]["score"] if full else None
 
 
 @transaction.atomic
 def related_store(lists: dict[int, RelatedLists]) -> int:
-    """Write the products' lists that changed, in bulk; returns how many products were written."""
-    relaxed_commit(RelatedProduct)
+    """Write the products' lists that changed, one row per product, in bulk; returns how many were written."""
+    relaxed_commit(RelatedState)
     ids = sorted(lists)
-    RelatedState.objects.bulk_create([RelatedState(product_id=pid) for pid in ids], ignore_conflicts=True)
-    states = {
-        s.product_id: s
-        for s in RelatedState.objects.select_for_update().filter(product_id__in=ids).order_by("product_id")
-    }
+    stored = RelatedState.objects.filter(product_id__in=ids).values_list("product_id", "list_hash", "related_ids")
+    before = {pid: (digest, listed) for pid, digest, listed in stored}
+    changed = [(pid, digest) for pid in ids if before.get(pid, ("", None))[0] != (digest := related_hash(lists[pid]))]
     now = timezone.now()
-    # The stored rows as they are (a list whose rows were removed behind the service's back is rewritten
-    # too), and which products they list, to announce only lists whose products changed. Only lists this
-    # service wrote have rows: a first fill reads nothing (a table filling up has no planner statistics
-    # yet, and each lookup would scan it).
-    before = stored_ids(RelatedProduct, "product_id", "related_id", [p for p in ids if states[p].computed_at])
-    changed = []
-    for pid in ids:
-        state, digest = states[pid], related_hash(lists[pid])
-        intact = len(before.get(pid, ())) == len(lists[pid].products)
-        if state.list_hash != digest or state.computed_at is None or not intact:
-            changed.append((state, state.computed_at is not None))
-            state.list_hash, state.computed_at = digest, now
-    if not changed:
-        return 0
-    rows_update(
+    rows_upsert(
         RelatedState,
         "product_id",
-        ["list_hash", "computed_at"],
-        [(s.product_id, s.list_hash, now) for s, _ in changed],
-    )
-    changed_ids = [s.product_id for s, _ in changed]
-    if written := [s.product_id for s, was_written in changed if was_written]:  # a first fill only inserts
-        RelatedProduct.objects.filter(product_id__in=written).delete()
-        RelatedArticle.objects.filter(product_id__in=written).delete()
-    rows_insert(
-        RelatedProduct,
-        ("product_id", "related_id", "rank", "score", "reasons", "cautions", "computed_at"),
+        ["list_hash", "computed_at", "related_ids", "page_ids", "last_score", "products", "articles"],
         [
-            (pid, i.related_id, i.rank, i.score, i.reasons, i.cautions, now)
-            for pid in changed_ids
-            for i in lists[pid].products
+            (pid, digest, now, (found := lists[pid]).related_ids, found.page_ids, last_score(found),
+             found.products, found.articles)
+            for pid, digest in changed
         ],
-    )
-    rows_insert(
-        RelatedArticle,
-        ("product_id", "page_id", "rank", "score", "reasons", "link_params", "computed_at"),
-        [
-            (pid, a.page_id, a.rank, a.score, a.reasons, a.link_params, now)
-            for pid in changed_ids
-            for a in lists[pid].articles
-        ],
-    )
-    for pid in changed_ids:
-        after = [item.related_id for item in lists[pid].products]
-        if before.get(pid, []) != after:
-            send = partial(related_products_changed.send, sender=RelatedProduct, product_id=pid, related_ids=after)
+    )  # fmt: skip
+    for pid, _ in changed:
+        after = lists[pid].related_ids
+        if before.get(pid, ("", []))[1] != after:
+            send = partial(related_products_changed.send, sender=RelatedState, product_id=pid, related_ids=after)
             transaction.on_commit(send)
     return len(changed)
+
+
+def lists_holding(field: str, ids: Iterable[int]) -> set[int]:
+    """Products whose stored list (`related_ids` or `page_ids`) holds one of these ids.
+
+    The id lists are a few hundred bytes a product: reading them all is a few milliseconds per
+    thousand products on any database, where a per-item index would cost every refresh its writes.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    rows = RelatedState.objects.exclude(computed_at=None).values_list("product_id", field)
+    return {pid for pid, held in rows.iterator(chunk_size=5000) if not wanted.isdisjoint(held)}
 
 
 def article_links_as_rules(page: ContentPage) -> list[tuple[int, int, str]]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from oscar.core.loading import get_model
 
-from recommender.models import RelatedProduct
+from recommender.models import RelatedState
 
 
 @transaction.atomic
@@ -23,12 +23,10 @@ def product_recommendations_write(*, product_id: int, related_ids: Sequence[int]
 
 def product_recommendations_sync(*, product_ids: Iterable[int] | None = None) -> int:
     """Write the stored related lists of these products (all that have one by default); returns how many."""
-    rows = RelatedProduct.objects.order_by("product_id", "rank")
+    rows = RelatedState.objects.exclude(computed_at=None).order_by("product_id")
     if product_ids is not None:
         rows = rows.filter(product_id__in=list(product_ids))
-    lists: dict[int, list[int]] = {}
-    for product_id, related_id in rows.values_list("product_id", "related_id"):
-        lists.setdefault(product_id, []).append(related_id)
+    lists = {pid: related for pid, related in rows.values_list("product_id", "related_ids") if related}
     for product_id, related in lists.items():
         product_recommendations_write(product_id=product_id, related_ids=related)
     return len(lists)
