@@ -40,8 +40,7 @@ REDIS_URL = os.environ.get("BENCH_WORKERS_REDIS_URL", "redis://127.0.0.1:6379/9"
 # both sides alike; the speedup is the ratio of the summed times.
 ROUNDS = int(os.environ.get("BENCH_WORKERS_ROUNDS", "1"))
 RUN_TIMEOUT_S = float(os.environ.get("BENCH_WORKERS_TIMEOUT", "900"))
-LISTS = ("recommender_pagestate", "recommender_relatedstate", "recommender_recommendation",
-         "recommender_relatedproduct", "recommender_relatedarticle")  # fmt: skip
+LISTS = ("recommender_pagestate", "recommender_relatedstate", "recommender_recommendation")
 
 
 def setup(log: Path, scale: float) -> int:

@@ -26,21 +26,20 @@ def pack(apps, schema_editor):  # type: ignore[no-untyped-def]
         if row.link_params:
             item["link_params"] = row.link_params
         entry(row)["articles"].append(item)
+    states = {s.product_id: s for s in state_model.objects.filter(product_id__in=list(lists))}
     for product_id, found in lists.items():
         products, articles = found["products"], found["articles"]
         full = len(products) >= recommender_settings.STORED_LIMIT
-        state_model.objects.update_or_create(
-            product_id=product_id,
-            defaults={
-                "list_hash": fingerprint([products, articles]),  # as the refresh computes it: nothing rewritten
-                "computed_at": found["computed_at"],
-                "related_ids": [item["id"] for item in products],
-                "page_ids": [item["id"] for item in articles],
-                "last_score": products[-1]["score"] if full else None,
-                "products": products,
-                "articles": articles,
-            },
-        )
+        state = states.setdefault(product_id, state_model(product_id=product_id))
+        state.list_hash = fingerprint([products, articles])  # as the refresh computes it: nothing is rewritten
+        state.computed_at = found["computed_at"]
+        state.related_ids = [item["id"] for item in products]
+        state.page_ids = [item["id"] for item in articles]
+        state.last_score = products[-1]["score"] if full else None
+        state.products, state.articles = products, articles
+    fields = ["list_hash", "computed_at", "related_ids", "page_ids", "last_score", "products", "articles"]
+    state_model.objects.bulk_update([s for s in states.values() if s.pk], fields, batch_size=500)
+    state_model.objects.bulk_create([s for s in states.values() if not s.pk], batch_size=500)
 
 
 def unpack(apps, schema_editor):  # type: ignore[no-untyped-def]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from recommender.models import ContentPage, Recommendation, RelatedProduct
-from recommender.services.bulk import rows_insert
+from recommender.models import ContentPage, Recommendation, RelatedState
+from recommender.services.bulk import rows_insert, rows_upsert
 from shop.catalog.models import Product
 from tests.conftest import require_services
 
@@ -41,12 +41,31 @@ def test_copy_round_trip_matches_bulk_create() -> None:
     for field in ("score", "reasons", "cautions", "link_params", "generation", "computed_at"):
         assert getattr(copied, field) == getattr(created, field), field
     assert copied.pk and copied.reasons == [AWKWARD]
+    assert rows_insert(Recommendation, fields, []) == 0
 
-    related = [(first.pk, second.pk, 1, 0.25, [], [], now)]
-    names = ("product_id", "related_id", "rank", "score", "reasons", "cautions", "computed_at")
-    assert rows_insert(RelatedProduct, names, related) == 1
-    assert RelatedProduct.objects.get(product=first, related=second).score == 0.25
-    assert rows_insert(RelatedProduct, names, []) == 0
+
+@pytest.mark.django_db
+def test_upsert_inserts_new_rows_and_updates_stored_ones_in_one_pass() -> None:
+    require_services()
+    call_command("load_demo", verbosity=0)
+    first, second, third = Product.objects.order_by("pk")[:3]
+    RelatedState.objects.filter(product__in=[first, second, third]).delete()
+    RelatedState.objects.create(product=first, list_hash="old", products=[{"id": 1}], related_ids=[1])
+    now = timezone.now()
+    fields = ["list_hash", "computed_at", "related_ids", "products", "last_score"]
+    item = {"id": second.pk, "score": 0.25, "reasons": [AWKWARD], "cautions": []}
+    rows = [(first.pk, "new", now, [second.pk], [item], None), (third.pk, "made", now, [], [], 0.5)]
+    assert rows_upsert(RelatedState, "product_id", fields, rows) == 2
+    assert rows_upsert(RelatedState, "product_id", fields, []) == 0
+    updated, made = RelatedState.objects.get(product=first), RelatedState.objects.get(product=third)
+    assert (updated.list_hash, updated.computed_at, updated.related_ids) == ("new", now, [second.pk])
+    assert updated.products == [item] and updated.articles == []
+    assert (made.list_hash, made.last_score, made.products) == ("made", 0.5, [])
+    # Twice in one transaction (the staging table is dropped after each).
+    with transaction.atomic():
+        rows_upsert(RelatedState, "product_id", ["list_hash"], [(first.pk, "a")])
+        rows_upsert(RelatedState, "product_id", ["list_hash"], [(first.pk, "b")])
+    assert RelatedState.objects.get(product=first).list_hash == "b"
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test import Client
 
 from recommender.adapters import get_adapter
 from recommender.contrib.oscar.facts import attribute_facts
-from recommender.models import ContentPage, RelatedProduct
+from recommender.models import ContentPage, RelatedState
 from recommender.selectors import recommendations_for_page
 from tests.oscarhost.conftest import RLS_URL
 
@@ -53,7 +53,7 @@ def test_a_product_made_non_public_disappears(shop, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         product.save()
     assert "CT-8OZ" not in by_sku()
-    assert not RelatedProduct.objects.filter(related=product).exists()
+    assert all(product.pk not in held for held in RelatedState.objects.values_list("related_ids", flat=True))
 
 
 def test_stock_running_out_takes_a_product_off_the_list(shop, django_capture_on_commit_callbacks):
@@ -70,7 +70,7 @@ def test_stock_running_out_takes_a_product_off_the_list(shop, django_capture_on_
 
 def test_related_products_show_through_oscar_product_recommendation(shop):
     drops = shop["products"]["TM-CTD-8OZ"]
-    stored = list(RelatedProduct.objects.filter(product=drops).order_by("rank").values_list("related_id", flat=True))
+    stored = RelatedState.objects.get(product=drops).related_ids
     assert stored, "the drops have related products"
     assert [p.pk for p in drops.sorted_recommended_products] == stored
     glycinate = shop["products"]["NP-MG-200"]
@@ -108,7 +108,7 @@ def test_sync_command_writes_every_stored_list(shop):
     drops = shop["products"]["TM-CTD-8OZ"]
     drops.primary_recommendations.all().delete()
     call_command("sync_oscar_recommendations", verbosity=0)
-    stored = list(RelatedProduct.objects.filter(product=drops).order_by("rank").values_list("related_id", flat=True))
+    stored = RelatedState.objects.get(product=drops).related_ids
     assert [p.pk for p in drops.sorted_recommended_products] == stored
 
 

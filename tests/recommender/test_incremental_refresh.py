@@ -35,8 +35,7 @@ from recommender.models import (
     PageTag,
     Placement,
     Recommendation,
-    RelatedArticle,
-    RelatedProduct,
+    RelatedState,
     Tag,
     TagRelation,
 )
@@ -102,16 +101,11 @@ def mismatches() -> list[str]:
                 problems.append(f"{page.slug}: product {item.product_id} scored {score} != full {item.score}")
     ids = sorted(engine.row_of)
     for product_id, lists in related_compute(engine, page_matrix(engine), ids).items():
-        want = [(r.related_id, r.rank) for r in lists.products]
-        have = list(
-            RelatedProduct.objects.filter(product_id=product_id).order_by("rank").values_list("related_id", "rank")
-        )
-        if want != have:
-            problems.append(f"related products of {product_id}: stored {have} != full {want}")
-        want_pages = [(a.page_id, a.rank) for a in lists.articles]
-        have_pages = list(
-            RelatedArticle.objects.filter(product_id=product_id).order_by("rank").values_list("page_id", "rank")
-        )
+        stored = RelatedState.objects.filter(product_id=product_id).values_list("related_ids", "page_ids").first()
+        have, have_pages = stored or ([], [])
+        if lists.related_ids != have:
+            problems.append(f"related products of {product_id}: stored {have} != full {lists.related_ids}")
+        want_pages = lists.page_ids
         if want_pages != have_pages:
             problems.append(f"related articles of {product_id}: stored {have_pages} != full {want_pages}")
     return problems

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from recommender.admin.pages import embed_snippet
 from recommender.links import linkable, validate_page_url
-from recommender.models import ContentPage, RelatedArticle
+from recommender.models import ContentPage, RelatedState
 from shop.catalog.models import Product
 
 RLS = "how-to-treat-restless-leg-syndrome"
@@ -118,7 +118,7 @@ def stored_hostile_url(demo: None) -> ContentPage:
     page = ContentPage.objects.get(slug=RLS)
     ContentPage.objects.filter(pk=page.pk).update(url="javascript:alert(document.domain)//")
     drops = Product.objects.get(sku=DROPS)
-    assert RelatedArticle.objects.filter(product_id=drops.pk, page=page).exists()
+    assert page.pk in RelatedState.objects.get(product_id=drops.pk).page_ids
     page.refresh_from_db()
     return page
 
