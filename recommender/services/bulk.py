@@ -80,7 +80,8 @@ def rows_update(model: type[models.Model], key: str, fields: Sequence[str], rows
 
 
 def rows_upsert(model: type[models.Model], key: str, fields: Sequence[str], rows: Sequence[Row]) -> int:
-    """Insert rows (tuples of `key` and `fields`), or update the row with the same unique `key`; returns how many.
+    """Insert rows (tuples of `key` and `fields`), or set `fields` on the row with the same unique `key`;
+    returns how many. A new row gets the model's defaults for the other fields.
 
     On PostgreSQL the rows are COPYed into a temporary table and moved with one INSERT ... ON CONFLICT,
     so new and existing rows take one path, and a row another transaction inserts meanwhile is updated,
@@ -95,18 +96,20 @@ def rows_upsert(model: type[models.Model], key: str, fields: Sequence[str], rows
         manager = model._default_manager
         manager.bulk_create(objs, 500, update_conflicts=True, unique_fields=[key], update_fields=list(fields))
         return len(rows)
+    given = concrete(model, names)
+    others = [f for f in model._meta.concrete_fields if f not in given and not f.primary_key]
+    defaults = [f.get_default() for f in others]
     quote = connection.ops.quote_name
-    columns = concrete(model, names)
     table, staged = quote(model._meta.db_table), quote(f"staged_{model._meta.db_table}")
-    listed = ", ".join(quote(f.column) for f in columns)
-    assign = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in columns[1:])
+    listed = ", ".join(quote(f.column) for f in [*given, *others])
+    assign = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in given[1:])
     # Identifiers come from the model's metadata, quoted; values travel by COPY.
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA")  # noqa: S608
-        copy_rows(connection, cursor, staged, columns, rows)
+        copy_rows(connection, cursor, staged, [*given, *others], [[*row, *defaults] for row in rows])
         cursor.execute(
             f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staged} ORDER BY 1 "  # noqa: S608
-            f"ON CONFLICT ({quote(columns[0].column)}) DO UPDATE SET {assign}"
+            f"ON CONFLICT ({quote(given[0].column)}) DO UPDATE SET {assign}"
         )
         cursor.execute(f"DROP TABLE {staged}")
     return len(rows)

@@ -66,6 +66,11 @@ def test_upsert_inserts_new_rows_and_updates_stored_ones_in_one_pass() -> None:
         rows_upsert(RelatedState, "product_id", ["list_hash"], [(first.pk, "a")])
         rows_upsert(RelatedState, "product_id", ["list_hash"], [(first.pk, "b")])
     assert RelatedState.objects.get(product=first).list_hash == "b"
+    # A new row given only some fields gets the model's defaults for the rest; a stored one keeps them.
+    RelatedState.objects.filter(product=third).delete()
+    rows_upsert(RelatedState, "product_id", ["list_hash"], [(first.pk, "c"), (third.pk, "d")])
+    kept, new = RelatedState.objects.get(product=first), RelatedState.objects.get(product=third)
+    assert (kept.list_hash, kept.products, new.list_hash, new.products, new.computed_at) == ("c", [item], "d", [], None)
 
 
 @pytest.mark.django_db
