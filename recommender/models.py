@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from recommender.conf import product_model_label
+from recommender.fields import JSONTextField
 from recommender.links import validate_page_url
 from recommender.scoring.rank import MAX_BOOST
 
@@ -321,10 +322,10 @@ class RelatedState(models.Model):
     last_score = models.FloatField(
         null=True, blank=True, help_text="The last related product's score when the list is full."
     )
-    products = models.JSONField(
+    products = JSONTextField(
         default=list, blank=True, help_text='Related products: [{"id", "score", "reasons", "cautions"}].'
     )
-    articles = models.JSONField(
+    articles = JSONTextField(
         default=list, blank=True, help_text='Related articles: [{"id", "score", "reasons", "link_params"}].'
     )
 

@@ -3,6 +3,8 @@ row per product (RelatedState). The stored lists are carried over as they are, b
 
 from django.db import migrations, models
 
+import recommender.fields
+
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
 
@@ -104,14 +106,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="relatedstate",
             name="products",
-            field=models.JSONField(
+            field=recommender.fields.JSONTextField(
                 blank=True, default=list, help_text='Related products: [{"id", "score", "reasons", "cautions"}].'
             ),
         ),
         migrations.AddField(
             model_name="relatedstate",
             name="articles",
-            field=models.JSONField(
+            field=recommender.fields.JSONTextField(
                 blank=True, default=list, help_text='Related articles: [{"id", "score", "reasons", "link_params"}].'
             ),
         ),

@@ -142,6 +142,29 @@ def relaxed_commit(model: type[models.Model]) -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def light_compression(model: type[models.Model]) -> None:
+    """Compress the open transaction's large values with lz4 rather than pglz (PostgreSQL built with lz4).
+
+    Product pages' lists are a few kilobytes each and stored compressed; lz4 compresses them about twice
+    as fast, for slightly more room. Values already stored keep their method; reading either is the same.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block and has_lz4(connection):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL default_toast_compression TO lz4")
+
+
+def has_lz4(connection: Any) -> bool:
+    """Whether this PostgreSQL server can compress with lz4 (asked once per connection)."""
+    known = getattr(connection, "recommender_lz4", None)
+    if known is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+            row = cursor.fetchone()
+        known = connection.recommender_lz4 = bool(row and row[0])
+    return bool(known)
+
+
 def concrete(model: type[models.Model], names: Sequence[str]) -> list[models.Field[Any, Any]]:
     """The model's columns by attname ("page_id") or name ("page")."""
     by_name = {f.attname: f for f in model._meta.concrete_fields} | {f.name: f for f in model._meta.concrete_fields}

@@ -25,7 +25,7 @@ from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
 from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
 from recommender.scoring.vectors import page_matrix_of
-from recommender.services.bulk import relaxed_commit, rows_upsert
+from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
 from recommender.services.engine import Engine
 from recommender.signals import related_products_changed
 
@@ -210,6 +210,7 @@ def last_score(lists: RelatedLists) -> float | None:
 def related_store(lists: dict[int, RelatedLists]) -> int:
     """Write the products' lists that changed, one row per product, in bulk; returns how many were written."""
     relaxed_commit(RelatedState)
+    light_compression(RelatedState)
     ids = sorted(lists)
     stored = RelatedState.objects.filter(product_id__in=ids).values_list("product_id", "list_hash", "related_ids")
     before = {pid: (digest, listed) for pid, digest, listed in stored}

@@ -88,3 +88,24 @@ def test_update_from_values_sets_each_row() -> None:
     stored = {s.page_id: s for s in PageState.objects.filter(page__in=pages)}
     for n, p in enumerate(pages):
         assert (stored[p.pk].generation, stored[p.pk].list_hash, stored[p.pk].computed_at) == (n + 5, f"hash-{n}", now)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_list_writes_compress_with_lz4_where_the_server_can() -> None:
+    require_services()
+    from recommender.services.bulk import has_lz4, light_compression
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        methods = cursor.fetchone()[0]
+        cursor.execute("SHOW default_toast_compression")
+        before = cursor.fetchone()[0]
+        with transaction.atomic():
+            light_compression(RelatedState)
+            cursor.execute("SHOW default_toast_compression")
+            inside = cursor.fetchone()[0]
+        cursor.execute("SHOW default_toast_compression")
+        after = cursor.fetchone()[0]
+    assert has_lz4(connection) == ("lz4" in methods)
+    assert inside == ("lz4" if "lz4" in methods else before)
+    assert after == before  # SET LOCAL: the session's own setting is back after the write
