@@ -168,7 +168,7 @@ def walk_contributors(space_: TagSpace, row: list[float], top: int) -> list[tupl
     """The specification of `contributors`, one row at a time: largest share first, at least MIN_SHARE,
     one tag per family of `ancestors`, `top` at most."""
     values = np.asarray(row, dtype=np.float32)
-    total = float(np.where(values > 0, values, 0.0).sum())
+    total = float(np.where(values > 0, values, 0.0).astype(np.float64).sum())  # shares divide by float64 totals
     entries = sorted((-float(v), i) for i, v in enumerate(values.tolist()) if v > 0)
     found: list[tuple[str, float]] = []
     covered: set[str] = set()
