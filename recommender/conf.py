@@ -113,22 +113,24 @@ DEFAULTS: dict[str, Any] = {
 
 
 class RecommenderSettings:
-    """Attribute access to `settings.RECOMMENDER` with DEFAULTS filled in."""
+    """Attribute access to `settings.RECOMMENDER` with DEFAULTS filled in.
 
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
+    A setting read once becomes an attribute of this object, so later reads are plain attribute reads
+    (ranking and refreshes read some for every item of every list).
+    """
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Unknown recommender setting: {name}")
-        if name not in self._cache:
-            user = getattr(settings, "RECOMMENDER", {}) or {}
-            self._cache[name] = user.get(name, DEFAULTS[name])
-        return self._cache[name]
+        user = getattr(settings, "RECOMMENDER", {}) or {}
+        value = user.get(name, DEFAULTS[name])
+        setattr(self, name, value)
+        return value
 
     def reload(self) -> None:
         """Forget cached values; called when Django's settings change (tests)."""
-        self._cache.clear()
+        for name in [name for name in vars(self) if name in DEFAULTS]:
+            delattr(self, name)
 
 
 recommender_settings = RecommenderSettings()

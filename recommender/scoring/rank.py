@@ -220,13 +220,15 @@ def rank(
     open_page: NDArray[np.float32] | None = None,
     params: RankParams = RankParams(),
     scores: NDArray[np.float32] | None = None,
+    ids: NDArray[np.int64] | None = None,
 ) -> list[Ranked]:
     """The list for one page: at most `params.limit` unique, available products.
 
     `against` holds the nutrients the page says to avoid (any amount), `unwanted` those it merely speaks
     against, `subject` the nutrient the page is about, if any, and `held_back` nutrients whose products
     may not lead (research on the page's condition found no benefit). `scores` are the products'
-    `candidate_scores` when the caller has them already (an engine works them out from its arrays).
+    `candidate_scores` when the caller has them already (an engine works them out from its arrays), and
+    `ids` the products' ids as an array (the metas' ids otherwise).
     """
     if scores is None:
         scores = candidate_scores(
@@ -240,7 +242,9 @@ def rank(
     excluded = {r.product_id for r in rules if r.action == "exclude"}
     buried = {r.product_id for r in rules if r.action == "bury"}
     pin_rules = {r.product_id: r for r in rules if r.action == "pin" and r.product_id not in excluded}
-    by_score = np.lexsort((np.fromiter((m.id for m in metas), dtype=np.int64, count=len(metas)), -scores))
+    if ids is None:
+        ids = np.fromiter((m.id for m in metas), dtype=np.int64, count=len(metas))
+    by_score = np.lexsort((ids, -scores))
     eligible = by_score[scores[by_score] >= params.min_score].tolist()
     if excluded or pin_rules:
         eligible = [i for i in eligible if metas[i].id not in excluded and metas[i].id not in pin_rules]

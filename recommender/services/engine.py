@@ -367,6 +367,7 @@ class Engine:
             products,
             [self.metas[i] for i in rows],
             scores=self.candidate_scores(p, rows, products),
+            ids=self.ids[rows],
             rules=query.rules,
             against=p.against,
             unwanted=p.unwanted,
@@ -377,12 +378,13 @@ class Engine:
         )
         reasons = explain_many(self.space, p.weights, p.page, products[[r.index for r in ranked]])
         items = []
+        source, medium = recommender_settings.UTM_SOURCE, recommender_settings.UTM_MEDIUM
         for position, (r, why) in enumerate(zip(ranked, reasons, strict=True), start=1):
             if r.pinned and not why:
                 why = [{"tag": None, **coded("pinned"), "weight": 1.0, "evidence": {"grade": None, "citations": []}}]
             link_params = {
-                "utm_source": recommender_settings.UTM_SOURCE,
-                "utm_medium": recommender_settings.UTM_MEDIUM,
+                "utm_source": source,
+                "utm_medium": medium,
                 "utm_campaign": query.campaign,
                 "utm_content": self.skus.get(r.product_id, ""),
             }
