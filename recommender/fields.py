@@ -25,5 +25,6 @@ class JSONTextField(models.TextField):  # type: ignore[type-arg]
     def get_prep_value(self, value: Any) -> Any:
         return None if value is None else orjson.dumps(value).decode()
 
-    def value_to_string(self, obj: models.Model) -> str:
-        return str(self.get_prep_value(self.value_from_object(obj)))
+    def value_to_string(self, obj: models.Model) -> Any:
+        """The value itself, as `JSONField` gives it: `dumpdata` writes the JSON, not a string of it."""
+        return self.value_from_object(obj)

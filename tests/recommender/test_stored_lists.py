@@ -190,3 +190,13 @@ def test_lists_holding_finds_every_list_that_holds_an_id(demo: None, extra: int)
         expected = {s.product_id for s in states if set(getattr(s, field)) & set(wanted)}
         assert expected and lists_holding(field, ids) == expected
     assert lists_holding("related_ids", []) == set()
+
+
+def test_dumpdata_writes_the_lists_as_json_and_loaddata_reads_them_back(demo: None) -> None:
+    from django.core import serializers
+
+    state = drops_state()
+    dumped = serializers.serialize("json", [state])
+    assert '"products": [{"id": ' in dumped
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert (loaded.object.products, loaded.object.articles) == (state.products, state.articles)
