@@ -214,7 +214,8 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     ids = sorted(lists)
     stored = RelatedState.objects.filter(product_id__in=ids).values_list("product_id", "list_hash", "related_ids")
     before = {pid: (digest, listed) for pid, digest, listed in stored}
-    changed = [(pid, digest) for pid in ids if before.get(pid, ("", None))[0] != (digest := related_hash(lists[pid]))]
+    unwritten = ("", [])  # a product whose lists were never stored: no fingerprint, no products listed
+    changed = [(pid, digest) for pid in ids if before.get(pid, unwritten)[0] != (digest := related_hash(lists[pid]))]
     now = timezone.now()
     rows_upsert(
         RelatedState,
@@ -228,7 +229,7 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     )  # fmt: skip
     for pid, _ in changed:
         after = lists[pid].related_ids
-        if before.get(pid, ("", []))[1] != after:
+        if before.get(pid, unwritten)[1] != after:
             send = partial(related_products_changed.send, sender=RelatedState, product_id=pid, related_ids=after)
             transaction.on_commit(send)
     return len(changed)
