@@ -356,14 +356,21 @@ def simple_reasons_pairs(
     coder = CODES.get(label)
     slugs = [t.slug for t in space.tags]
     heads: dict[int, Any] = {}  # each tag's code (or worded label), worked out once per call
+    # Equal reasons are one object: a block repeats the same few thousand (tag, share) pairs, and the lists
+    # are only ever serialised, never changed in place.
+    made: dict[tuple[int, float], dict[str, Any]] = {}
     found: list[list[dict[str, Any]]] = [[] for _ in range(contributions.shape[0])]
     for row, tag, share in zip(*contributor_entries(space, contributions, top=top), strict=True):
-        head = heads.get(tag)
-        if head is None:
-            slug = slugs[tag]
-            head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
-        if coder is not None:
-            found[row].append({"tag": slugs[tag], "code": head, "weight": round(share, 3)})
-        else:
-            found[row].append({"tag": slugs[tag], **head, "weight": round(share, 3), "evidence": dict(NO_EVIDENCE)})
+        reason = made.get((tag, share))
+        if reason is None:
+            head = heads.get(tag)
+            if head is None:
+                slug = slugs[tag]
+                head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
+            if coder is not None:
+                reason = {"tag": slugs[tag], "code": head, "weight": round(share, 3)}
+            else:
+                reason = {"tag": slugs[tag], **head, "weight": round(share, 3), "evidence": dict(NO_EVIDENCE)}
+            made[(tag, share)] = reason
+        found[row].append(reason)
     return found

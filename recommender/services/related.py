@@ -17,13 +17,21 @@ import numpy as np
 from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
+from numpy.typing import NDArray
 from scipy import sparse
 
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
 from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
-from recommender.scoring.related import row_of, sparse_columns, sparse_rows, top_entries
+from recommender.scoring.related import (
+    BlockTop,
+    block_top,
+    column_floors,
+    row_floors,
+    sparse_columns,
+    sparse_rows,
+)
 from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
 from recommender.services.engine import Engine
@@ -96,75 +104,113 @@ class RelatedLists:
 
 
 def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
-    """Related products and articles of these products, scored as sparse blocks (never products x products)
-    and explained in one pass per block."""
+    """Related products and articles of these products, scored as sparse blocks (never products x products),
+    the best of every row found and explained in one pass per block."""
     limit = recommender_settings.STORED_LIMIT
-    min_score = recommender_settings.MIN_SCORE
     rows = {pid: engine.row_of[pid] for pid in product_ids if pid in engine.row_of}
-    known = list(rows.values())
-    block = sparse_rows(engine.products[known]) if known else None
-    product_scores = block @ engine.columns(engine.products) if block is not None else None
-    page_scores = block @ pages.columns if block is not None and pages.ids else None
-    page_ids = np.array(pages.ids, dtype=np.int64)
     links: dict[int, list[ArticleLink]] = defaultdict(list)
     link_rows = ArticleLink.objects.filter(active_links(), product_id__in=list(product_ids), page__published=True)
     for link in link_rows:
         links[link.product_id].append(link)
-    similar: dict[int, list[tuple[int, float]]] = {}
-    discussed: dict[int, list[tuple[int, float]]] = {}
-    for i, (pid, row) in enumerate(rows.items()):
-        if product_scores is not None:
-            cols, scores = row_of(product_scores, i)
-            others = cols != row
-            similar[pid] = top_entries(
-                cols[others], scores[others], engine.ids, allowed=engine.available, min_score=min_score, limit=limit
-            )
-        if page_scores is not None:
-            cols, scores = row_of(page_scores, i)
-            if lines := engine.line_dims(row):
-                scores = scores * line_factors(pages, lines)[cols]
-            linked = [link.page_id for link in links[pid]]
-            allowed = ~np.isin(page_ids, linked) if linked else None
-            discussed[pid] = top_entries(cols, scores, page_ids, allowed=allowed, min_score=min_score, limit=limit)
-    product_reasons = pair_reasons(engine, similar, rows, engine.product_rows(), shared_label)
-    article_reasons = pair_reasons(engine, discussed, rows, pages.rows, discusses_label)
+    similar = discussed = None
+    if rows:
+        block = sparse_rows(engine.products[list(rows.values())])
+        similar = similar_products(engine, block, list(rows.values()), limit)
+        if pages.ids:
+            discussed = discussing_pages(engine, pages, block, list(rows.values()), [links[pid] for pid in rows], limit)
+    block_rows = np.array(list(rows.values()), dtype=np.intp)
+    product_reasons = pair_reasons(engine, block_rows, similar, engine.product_rows(), shared_label)
+    article_reasons = pair_reasons(engine, block_rows, discussed, pages.rows, discusses_label)
     lists = {}
     cautions = engine.cautions
+    page_ids = np.array(pages.ids, dtype=np.int64)
+    at = {pid: i for i, pid in enumerate(rows)}
     for pid in product_ids:
-        found = similar.get(pid, [])
-        related_ids = engine.ids[[i for i, _ in found]].tolist() if found else []
-        related = [
-            {"id": related_id, "score": round(score, 4), "reasons": why, "cautions": cautions.get(related_id, [])}
-            for related_id, (_, score), why in zip(related_ids, found, product_reasons[pid], strict=True)
-        ]
-        articles = [
-            {"id": pages.ids[i], "score": round(score, 4), "reasons": why}
-            for (i, score), why in zip(discussed.get(pid, []), article_reasons[pid], strict=True)
-        ]
+        related: list[dict[str, Any]] = []
+        articles: list[dict[str, Any]] = []
+        if (i := at.get(pid)) is not None and similar is not None:
+            start, end = similar.bounds[i], similar.bounds[i + 1]
+            related = [
+                {"id": related_id, "score": round(score, 4), "reasons": why, "cautions": cautions.get(related_id, [])}
+                for related_id, score, why in zip(
+                    engine.ids[similar.cols[start:end]].tolist(),
+                    similar.scores[start:end].tolist(),
+                    product_reasons[start:end],
+                    strict=True,
+                )
+            ]
+        if i is not None and discussed is not None:
+            start, end = discussed.bounds[i], discussed.bounds[i + 1]
+            articles = [
+                {"id": page_id, "score": round(score, 4), "reasons": why}
+                for page_id, score, why in zip(
+                    page_ids[discussed.cols[start:end]].tolist(),
+                    discussed.scores[start:end].tolist(),
+                    article_reasons[start:end],
+                    strict=True,
+                )
+            ]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
     return lists
 
 
-def pair_reasons(
+def similar_products(engine: Engine, block: sparse.csr_array, rows: list[int], limit: int) -> BlockTop:
+    """The best other products for each product of a block (its engine `rows`): in stock, at least the
+    minimum score, ties by id."""
+    scores = block @ engine.columns(engine.products)
+    own = np.array(rows, dtype=np.intp)
+    # Another product's list is never longer than `limit`: `limit` + 1 products holding a tag (the
+    # product itself may be one of them) bound the last listed score.
+    floors = engine.derived(
+        f"related_floors:{limit}", lambda: column_floors(engine.columns(engine.products), engine.available, limit + 1)
+    )
+    floor = np.maximum(row_floors(block, floors), np.float32(recommender_settings.MIN_SCORE))
+    return block_top(
+        scores,
+        engine.ids,
+        floors=floor,
+        limit=limit,
+        allowed=lambda at, cols: (cols != own[at]) & engine.available[cols],
+    )
+
+
+def discussing_pages(
     engine: Engine,
-    found: dict[int, list[tuple[int, float]]],
-    rows: dict[int, int],
-    targets: sparse.csr_array,
-    label: Any,
-) -> dict[int, list[list[dict[str, Any]]]]:
-    """Reasons for every (product, listed row of `targets`) pair of a block, in one sparse pass."""
-    left = [rows[pid] for pid, items in found.items() for _ in items]
-    right = [i for items in found.values() for i, _ in items]
-    if not left:
-        return defaultdict(list)
-    pairs = engine.product_rows()[left].multiply(targets[right])
-    reasons = simple_reasons_pairs(engine.space, pairs, label)
-    by_product: dict[int, list[list[dict[str, Any]]]] = defaultdict(list)
-    at = 0
-    for pid, items in found.items():
-        by_product[pid] = reasons[at : at + len(items)]
-        at += len(items)
-    return by_product
+    pages: PageMatrix,
+    block: sparse.csr_array,
+    rows: list[int],
+    links: list[list[ArticleLink]],
+    limit: int,
+) -> BlockTop:
+    """The best pages for each product of a block: pages naming one of its product lines count LINE_BOOST
+    times, pages linked to it are left out (they are pinned at their positions instead)."""
+    scores = block @ pages.columns
+    floor = row_floors(block, column_floors(pages.columns, None, limit))
+    for i, row in enumerate(rows):
+        lines, linked = engine.line_dims(row), [link.page_id for link in links[i]]
+        if not lines and not linked:
+            continue
+        start, end = scores.indptr[i], scores.indptr[i + 1]
+        cols = scores.indices[start:end]
+        if lines:
+            scores.data[start:end] *= line_factors(pages, lines)[cols]
+        if linked:  # below every floor
+            scores.data[start:end][np.isin(np.asarray(pages.ids)[cols], linked)] = -1.0
+        floor[i] = 0.0  # the pages' floors hold for neither
+    floor = np.maximum(floor, np.float32(recommender_settings.MIN_SCORE))
+    return block_top(scores, np.asarray(pages.ids, dtype=np.int64), floors=floor, limit=limit)
+
+
+def pair_reasons(
+    engine: Engine, rows: NDArray[np.intp], top: BlockTop | None, targets: sparse.csr_array, label: Any
+) -> list[list[dict[str, Any]]]:
+    """Reasons for every (product, listed row of `targets`) pair of a block (its products' engine `rows`), in
+    one sparse pass, in `top`'s order."""
+    if top is None or not len(top.cols):
+        return []
+    left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
+    pairs = engine.product_rows()[left].multiply(targets[top.cols])
+    return simple_reasons_pairs(engine.space, pairs, label)
 
 
 def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:
@@ -214,7 +260,8 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     ids = sorted(lists)
     stored = RelatedState.objects.filter(product_id__in=ids).values_list("product_id", "list_hash", "related_ids")
     before = {pid: (digest, listed) for pid, digest, listed in stored}
-    unwritten = ("", [])  # a product whose lists were never stored: no fingerprint, no products listed
+    # A product whose lists were never stored: no fingerprint, no products listed.
+    unwritten: tuple[str, list[int]] = ("", [])
     changed = [(pid, digest) for pid in ids if before.get(pid, unwritten)[0] != (digest := related_hash(lists[pid]))]
     now = timezone.now()
     rows_upsert(

@@ -1,0 +1,79 @@
+"""The best entries of every row of a sparse block, in one pass, against a plain per-row sort."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from recommender.scoring.related import block_top, column_floors, id_ranks, ranked_order, row_floors, sparse_rows
+
+
+def plain_top(scores: np.ndarray, ids: np.ndarray, allowed: np.ndarray, own: np.ndarray, min_score: float, limit: int):
+    """Each row's best columns by a plain sort: highest score, then lowest id; allowed, not the row's own."""
+    found = []
+    for i, row in enumerate(scores):
+        cols = [c for c in range(len(row)) if row[c] > 0 and row[c] >= min_score and allowed[c] and c != own[i]]
+        cols.sort(key=lambda c: (-row[c], ids[c]))
+        found.append(cols[:limit])
+    return found
+
+
+vectors = st.integers(2, 30).flatmap(
+    lambda n: st.lists(
+        st.lists(st.sampled_from([0.0, 0.0, 0.0, 0.25, 0.5, 0.5, 1.0]), min_size=6, max_size=6), min_size=n, max_size=n
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    vectors=vectors,
+    limit=st.integers(1, 5),
+    min_score=st.sampled_from([0.0, 0.1, 0.3]),
+    seed=st.integers(0, 1000),
+)
+def test_block_top_is_the_plain_sort_with_floors_that_drop_nothing(vectors, limit, min_score, seed):
+    """Ties are the rule here (few distinct weights): the floors and the one-key sort keep the plain order."""
+    rng = np.random.default_rng(seed)
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    ids = rng.permutation(len(matrix) * 3)[: len(matrix)].astype(np.int64)  # not in row order
+    allowed = rng.random(len(matrix)) > 0.2
+    own = np.arange(len(matrix))
+    columns = sparse.csr_array(np.ascontiguousarray(matrix.T))
+    block = sparse_rows(matrix)
+    scores = block @ columns
+    floors = np.maximum(row_floors(block, column_floors(columns, allowed, limit + 1)), np.float32(min_score))
+
+    top = block_top(scores, ids, floors=floors, limit=limit, allowed=lambda at, cols: (cols != own[at]) & allowed[cols])
+
+    dense = scores.toarray()
+    expected = plain_top(dense, ids, allowed, own, min_score, limit)
+    assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
+    for i, cols in enumerate(expected):
+        assert list(top.row(i)[1]) == [dense[i, c] for c in cols]
+
+
+def test_ranked_order_falls_back_to_three_keys_when_they_do_not_fit_in_one():
+    rows = np.array([1, 0, 1, 0], dtype=np.intp)
+    scores = np.array([0.5, 0.5, 0.9, -0.1], dtype=np.float32)  # a negative score: bit patterns do not order
+    ranks = np.array([3, 2, 1, 0], dtype=np.intp)
+    assert ranked_order(rows, scores, ranks).tolist() == np.lexsort((ranks, -scores, rows)).tolist() == [1, 3, 2, 0]
+    big = np.array([0, 2**40], dtype=np.intp)  # ranks past 32 bits with the rows
+    assert ranked_order(rows[:2], scores[:2], big).tolist() == [1, 0]
+
+
+def test_id_ranks_of_unordered_ids():
+    assert id_ranks(np.array([30, 10, 20], dtype=np.int64)).tolist() == [2, 0, 1]
+    assert id_ranks(np.array([1, 5, 9], dtype=np.int64)).tolist() == [0, 1, 2]
+
+
+def test_no_floor_from_negative_weights():
+    """A negative weight can lower a score below any one dimension's share: no floor holds then."""
+    block = sparse_rows(np.array([[0.5, -0.5]], dtype=np.float32))
+    assert row_floors(block, np.array([1.0, 1.0], dtype=np.float32)).tolist() == [0.0]
+    columns = sparse.csr_array(np.array([[1.0, -1.0]], dtype=np.float32))
+    assert column_floors(columns, None, 1).tolist() == [0.0]
