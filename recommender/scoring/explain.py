@@ -9,7 +9,7 @@ store added keeps the words it was written in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -278,11 +278,22 @@ def explain_many(
 ) -> list[list[dict[str, Any]]]:
     """`explain` for each row of a block: one numpy call for the shares, and each tag's words and
     evidence worked out once per page (a list repeats the same few tags)."""
+    return explained(space, page_weights, top_contributors_many(space, page, rows, top=top))
+
+
+def explained(
+    space: TagSpace, page_weights: Mapping[str, float], found: Sequence[Sequence[tuple[str, float]]]
+) -> list[list[dict[str, Any]]]:
+    """Reasons from each item's contributing tags and shares (`contributors`) on a page with these weights.
+
+    Many pages' contributors come from one `contributors` call over their items' rows stacked (each row is
+    explained on its own), so a chunk of pages costs one numpy pass, not one per page.
+    """
     about: dict[str, tuple[dict[str, Any], Relation | None]] = {}
     lists = []
-    for found in top_contributors_many(space, page, rows, top=top):
+    for tags in found:
         reasons = []
-        for slug, share in found:
+        for slug, share in tags:
             if slug not in about:
                 about[slug] = tag_reason(space, page_weights, slug)
             words, rel = about[slug]

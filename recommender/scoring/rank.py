@@ -249,9 +249,10 @@ def rank(
     if excluded or pin_rules:
         eligible = [i for i in eligible if metas[i].id not in excluded and metas[i].id not in pin_rules]
     # Buried products stay listed, after every other relevant product; the caution rule outranks burying.
-    order = diversify([i for i in eligible if metas[i].id not in buried], metas, params)
+    at_end = [i for i in eligible if metas[i].id in buried] if buried else []
+    order = diversify([i for i in eligible if metas[i].id not in buried] if buried else eligible, metas, params)
     order = guard_top(
-        order + [i for i in eligible if metas[i].id in buried],
+        order + at_end,
         metas,
         scores,
         subject=subject,
