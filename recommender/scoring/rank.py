@@ -6,7 +6,6 @@ same input always gives the same list.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -125,18 +124,21 @@ def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankPa
     Products over a cap are not dropped: they follow the others, so a page about one nutrient
     still fills its list with that nutrient when nothing else is relevant.
     """
-    per_nutrient: Counter[str] = Counter()
-    per_brand: Counter[str] = Counter()
+    # Plain dicts: a Counter's missing key is a Python call, and this runs for every candidate of every page.
+    per_nutrient: dict[str, int] = {}
+    per_brand: dict[str, int] = {}
+    max_nutrient, max_brand = params.max_per_nutrient, params.max_per_brand
     kept, deferred = [], []
     for i in order:
         meta = metas[i]
-        nutrient_full = params.max_per_nutrient and per_nutrient[meta.primary_nutrient] >= params.max_per_nutrient
-        brand_full = params.max_per_brand and per_brand[meta.brand] >= params.max_per_brand
-        if (meta.primary_nutrient and nutrient_full) or (meta.brand and brand_full):
+        nutrient, brand = meta.primary_nutrient, meta.brand
+        taken_nutrient, taken_brand = per_nutrient.get(nutrient, 0), per_brand.get(brand, 0)
+        nutrient_full = nutrient and max_nutrient and taken_nutrient >= max_nutrient
+        if nutrient_full or (brand and max_brand and taken_brand >= max_brand):
             deferred.append(i)
             continue
-        per_nutrient[meta.primary_nutrient] += 1
-        per_brand[meta.brand] += 1
+        per_nutrient[nutrient] = taken_nutrient + 1
+        per_brand[brand] = taken_brand + 1
         kept.append(i)
     return kept + deferred
 
