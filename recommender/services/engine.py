@@ -22,7 +22,16 @@ from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import coded, contributors, explained, in_sentence, keep, tag_name
 from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, rank
-from recommender.scoring.related import best, row_of, sparse_columns, sparse_rows
+from recommender.scoring.related import (
+    BlockTop,
+    best,
+    block_top,
+    column_floors,
+    row_floors,
+    row_of,
+    sparse_columns,
+    sparse_rows,
+)
 from recommender.scoring.safety import avoided, is_safety_page, no_benefit, page_subject
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
 from recommender.scoring.vectors import page_matrix_of, page_vector, product_matrix, without, without_kind
@@ -222,11 +231,31 @@ class Engine:
             group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
             for start in range(0, len(group), BLOCK):
                 block = group[start : start + BLOCK]
-                for j, (cols, scores) in zip(
-                    block, self.block_scores([prepared[j] for j in block], matrix), strict=True
-                ):
+                plain = [j for j in block if self.only_stock_rules(prepared[j])]
+                if plain:
+                    top = self.plain_best([prepared[j] for j in plain], matrix, k)
+                    for i, j in enumerate(plain):
+                        found[j] = top.row(i)[0]
+                others = [j for j in block if not self.only_stock_rules(prepared[j])]
+                scored = self.block_scores([prepared[j] for j in others], matrix) if others else []
+                for j, (cols, scores) in zip(others, scored, strict=True):
                     found[j] = self.allowed_best(prepared[j], cols, scores, k)
         return [np.union1d(rows, extra).astype(np.intp) for rows, extra in zip(found, placed, strict=True)]
+
+    def only_stock_rules(self, p: Prepared) -> bool:
+        """Whether only stock limits this page's candidates: it scores every product against one vector and
+        names nothing to avoid or speak against (most pages)."""
+        return p.open_page is p.page and not self.dims(p.against) and not self.dims(p.unwanted)
+
+    def plain_best(self, block: Sequence[Prepared], matrix: NDArray[np.float32], k: int) -> BlockTop:
+        """`allowed_best` of pages that `only_stock_rules`, for the whole block in one pass (`block_top`)."""
+        pages = sparse_rows(np.vstack([p.page for p in block]))
+        columns = self.columns(matrix)
+        key = f"candidate_floors:{'products' if matrix is self.products else 'plain'}:{k}"
+        floors = self.derived(key, lambda: column_floors(columns, self.available, k))
+        floor = np.maximum(row_floors(pages, floors), np.float32(recommender_settings.MIN_SCORE))
+        available = self.available
+        return block_top(pages @ columns, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
 
     def block_scores(
         self, block: Sequence[Prepared], matrix: NDArray[np.float32]

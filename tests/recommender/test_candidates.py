@@ -1,0 +1,46 @@
+"""An engine's candidates per page, found in blocks with floors, are what ranking the whole catalog finds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.test import override_settings
+
+from bench.store import seed_pages, seed_products
+from recommender.models import ContentPage, PageTag
+from recommender.scoring.related import best
+from recommender.services.engine import engine_build
+from recommender.services.refresh import page_inputs
+from shop.catalog.models import Product
+
+
+@pytest.fixture
+def skewed_store(demo: None) -> None:
+    """The demo (pages of every kind: iron, advice against a nutrient, a product line) and the benchmarks'
+    skewed synthetic catalog: many products hold the same one or two tags, so scores tie at every edge."""
+    seed_products(400, seed=5)
+    seed_pages(60, seed=6)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("candidates", [1, 3, 8, 40])
+def test_candidates_are_the_best_allowed_products_of_the_whole_catalog(skewed_store, candidates):
+    """Pages that only stock limits take the one-pass way through `candidates_many`, the others the per-page
+    way; both find what ranking the whole catalog finds, ties at the edge included."""
+    every_fifth = list(Product.objects.order_by("pk").values_list("pk", flat=True))[::5]
+    Product.objects.filter(pk__in=every_fifth).update(in_stock=False)
+    engine = engine_build()
+    pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
+    inputs = page_inputs(pages)
+    prepared = engine.prepare_many([inputs[p.pk].weights for p in pages], [inputs[p.pk].advised for p in pages])
+    assert any(engine.only_stock_rules(p) for p in prepared)
+    assert any(not engine.only_stock_rules(p) for p in prepared)
+    with override_settings(RECOMMENDER={"CANDIDATES": candidates}):
+        found = engine.candidates_many(prepared, [[] for _ in pages], limit=0)
+        for p, rows in zip(prepared, found, strict=True):
+            every = np.arange(len(engine.ids), dtype=np.intp)
+            # Guarded products against the whole page, the others against the page without guarded nutrients.
+            scores = np.where(engine.guarded_rows(p.subject), p.matrix @ p.page, p.matrix @ p.open_page)
+            keep = engine.allowed(p, every) & (scores > 0) & (scores >= engine.params(1).min_score)
+            expected, _ = best(every[keep], scores[keep].astype(np.float32), engine.ids, candidates)
+            assert sorted(rows.tolist()) == sorted(expected.tolist())
