@@ -38,7 +38,7 @@ from bench.store import DEFAULT, Size, bench_scale  # noqa: E402
 REDIS_URL = os.environ.get("BENCH_WORKERS_REDIS_URL", "redis://127.0.0.1:6379/9")
 # Runs in A-B-B-A order over rounds (one round: 1 then 2 processes), so drift in a shared machine's load falls on
 # both sides alike; the speedup is the ratio of the summed times.
-ROUNDS = int(os.environ.get("BENCH_WORKERS_ROUNDS", "1"))
+ROUNDS = int(os.environ.get("BENCH_WORKERS_ROUNDS", "2"))
 RUN_TIMEOUT_S = float(os.environ.get("BENCH_WORKERS_TIMEOUT", "900"))
 LISTS = ("recommender_pagestate", "recommender_relatedstate", "recommender_recommendation")
 
