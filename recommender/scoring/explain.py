@@ -211,15 +211,16 @@ def contributors(
     """
     found: list[list[tuple[str, float]]] = [[] for _ in range(contributions.shape[0])]
     slugs = [t.slug for t in space.tags]
-    for row, tag, share in zip(*contributor_entries(space, contributions, top=top), strict=True):
-        found[row].append((slugs[tag], round(share, 3)))
+    at, tags, shares, _ = contributor_arrays(space, contributions, top=top)
+    for row, tag, share in zip(at.tolist(), tags.tolist(), rounded(shares, 3).tolist(), strict=True):
+        found[row].append((slugs[tag], share))
     return found
 
 
-def contributor_entries(
+def contributor_arrays(
     space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, *, top: int
-) -> tuple[list[int], list[int], list[float]]:
-    """`contributors` as (row, tag index, share) entries, by row, largest share first.
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """`contributors` as (row, tag index, share, place in the row) entries, by row, largest share first.
 
     Sparse rows (a block of a product page's pairs: each shares a handful of its ~300 tags) cost only
     their non-zero entries.
@@ -240,7 +241,22 @@ def contributor_entries(
     starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
     place = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))
     keep = place < top
-    return at[keep].tolist(), tags[keep].tolist(), shares[keep].tolist()
+    return at[keep], tags[keep], shares[keep], place[keep]
+
+
+def rounded(values: NDArray[np.float64], places: int) -> NDArray[np.float64]:
+    """Python's `round(value, places)` of each value, in one numpy pass: the same floats.
+
+    `rint(value * 10**places) / 10**places` is the float nearest the rounded decimal, as `round` gives, except
+    where the scaled value sits at a tie (`round` decides from the exact value): those few go through `round`.
+    """
+    scale = 10.0**places
+    scaled = values * scale
+    found = np.rint(scaled) / scale
+    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    if near_tie.any():
+        found[near_tie] = [round(v, places) for v in values[near_tie].tolist()]
+    return found
 
 
 def positive_entries(
@@ -364,24 +380,59 @@ def simple_reasons_pairs(
     With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
     """
+    n = contributions.shape[0]
+    at, tags, shares, place = contributor_arrays(space, contributions, top=top)
+    if not len(at):
+        return [[] for _ in range(n)]
+    # A pair's reasons are one of a few thousand distinct lists in a block of hundreds of thousands: each
+    # distinct (tag, weight) is numbered, each pair's reasons become one number (its signature), and every
+    # distinct list is built once and shared (lists are only ever serialised, never changed in place).
+    weights, weight_of = np.unique(rounded(shares, 3), return_inverse=True)
+    entry = tags.astype(np.int64) * len(weights) + weight_of.reshape(-1)  # (tag, weight) as one number
+    size = int(entry.max()) + 2
+    if size**top >= 2**63:  # a signature would not fit in 64 bits (a taxonomy of millions of tags)
+        raise ValueError(f"too many tags to explain {top} reasons a pair")
+    signature = np.zeros(n, dtype=np.int64)
+    for nth in range(top):  # the pair's first, second, ... reason as digits of base `size`
+        here = place == nth
+        signature *= size
+        signature[at[here]] += entry[here] + 1
+    signatures, which = np.unique(signature, return_inverse=True)
+    built = reason_lists(space, label, signatures.tolist(), size, top, len(weights), weights.tolist())
+    return [built[i] for i in which.reshape(-1).tolist()]
+
+
+def reason_lists(
+    space: TagSpace, label: Any, signatures: list[int], size: int, top: int, weight_count: int, weights: list[float]
+) -> list[list[dict[str, Any]]]:
+    """The reasons list of each signature of `simple_reasons_pairs` (digits of base `size`, first reason
+    first; 0: none), each distinct reason built once."""
     coder = CODES.get(label)
     slugs = [t.slug for t in space.tags]
     heads: dict[int, Any] = {}  # each tag's code (or worded label), worked out once per call
-    # Equal reasons are one object: a block repeats the same few thousand (tag, share) pairs, and the lists
-    # are only ever serialised, never changed in place.
-    made: dict[tuple[int, float], dict[str, Any]] = {}
-    found: list[list[dict[str, Any]]] = [[] for _ in range(contributions.shape[0])]
-    for row, tag, share in zip(*contributor_entries(space, contributions, top=top), strict=True):
-        reason = made.get((tag, share))
-        if reason is None:
-            head = heads.get(tag)
-            if head is None:
-                slug = slugs[tag]
-                head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
-            if coder is not None:
-                reason = {"tag": slugs[tag], "code": head, "weight": round(share, 3)}
-            else:
-                reason = {"tag": slugs[tag], **head, "weight": round(share, 3), "evidence": dict(NO_EVIDENCE)}
-            made[(tag, share)] = reason
-        found[row].append(reason)
-    return found
+    made: dict[int, dict[str, Any]] = {}
+    lists = []
+    for signature in signatures:
+        digits = []
+        for _ in range(top):
+            signature, digit = divmod(signature, size)
+            digits.append(digit)
+        reasons = []
+        for digit in reversed(digits):
+            if not digit:
+                continue
+            reason = made.get(digit)
+            if reason is None:
+                tag, weight = divmod(digit - 1, weight_count)
+                head = heads.get(tag)
+                if head is None:
+                    slug = slugs[tag]
+                    head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
+                if coder is not None:
+                    reason = {"tag": slugs[tag], "code": head, "weight": weights[weight]}
+                else:
+                    reason = {"tag": slugs[tag], **head, "weight": weights[weight], "evidence": dict(NO_EVIDENCE)}
+                made[digit] = reason
+            reasons.append(reason)
+        lists.append(reasons)
+    return lists

@@ -23,7 +23,7 @@ from scipy import sparse
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
-from recommender.scoring.explain import discusses_label, shared_label, simple_reasons_pairs
+from recommender.scoring.explain import discusses_label, rounded, shared_label, simple_reasons_pairs
 from recommender.scoring.related import (
     BlockTop,
     block_top,
@@ -121,37 +121,40 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
     block_rows = np.array(list(rows.values()), dtype=np.intp)
     product_reasons = pair_reasons(engine, block_rows, similar, engine.product_rows(), shared_label)
     article_reasons = pair_reasons(engine, block_rows, discussed, pages.rows, discusses_label)
-    lists = {}
     cautions = engine.cautions
-    page_ids = np.array(pages.ids, dtype=np.int64)
+    related_ids, related_scores, related_bounds = listed(similar, engine.ids)
+    page_ids, page_scores, page_bounds = listed(discussed, np.array(pages.ids, dtype=np.int64))
+    lists = {}
     at = {pid: i for i, pid in enumerate(rows)}
     for pid in product_ids:
         related: list[dict[str, Any]] = []
         articles: list[dict[str, Any]] = []
-        if (i := at.get(pid)) is not None and similar is not None:
-            start, end = similar.bounds[i], similar.bounds[i + 1]
+        if (i := at.get(pid)) is not None and related_bounds:
+            start, end = related_bounds[i], related_bounds[i + 1]
             related = [
-                {"id": related_id, "score": round(score, 4), "reasons": why, "cautions": cautions.get(related_id, [])}
+                {"id": related_id, "score": score, "reasons": why, "cautions": cautions.get(related_id, [])}
                 for related_id, score, why in zip(
-                    engine.ids[similar.cols[start:end]].tolist(),
-                    similar.scores[start:end].tolist(),
-                    product_reasons[start:end],
-                    strict=True,
+                    related_ids[start:end], related_scores[start:end], product_reasons[start:end], strict=True
                 )
             ]
-        if i is not None and discussed is not None:
-            start, end = discussed.bounds[i], discussed.bounds[i + 1]
+        if i is not None and page_bounds:
+            start, end = page_bounds[i], page_bounds[i + 1]
             articles = [
-                {"id": page_id, "score": round(score, 4), "reasons": why}
+                {"id": page_id, "score": score, "reasons": why}
                 for page_id, score, why in zip(
-                    page_ids[discussed.cols[start:end]].tolist(),
-                    discussed.scores[start:end].tolist(),
-                    article_reasons[start:end],
-                    strict=True,
+                    page_ids[start:end], page_scores[start:end], article_reasons[start:end], strict=True
                 )
             ]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
     return lists
+
+
+def listed(top: BlockTop | None, ids: NDArray[np.int64]) -> tuple[list[int], list[float], list[int]]:
+    """A block's best entries as plain lists: their ids, their scores as stored (four places), and where each
+    row's entries begin (empty when there is no block)."""
+    if top is None:
+        return [], [], []
+    return ids[top.cols].tolist(), rounded(top.scores.astype(np.float64), 4).tolist(), top.bounds.tolist()
 
 
 def similar_products(engine: Engine, block: sparse.csr_array, rows: list[int], limit: int) -> BlockTop:
