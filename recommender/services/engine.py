@@ -240,7 +240,10 @@ class Engine:
                 scored = self.block_scores([prepared[j] for j in others], matrix) if others else []
                 for j, (cols, scores) in zip(others, scored, strict=True):
                     found[j] = self.allowed_best(prepared[j], cols, scores, k)
-        return [np.union1d(rows, extra).astype(np.intp) for rows, extra in zip(found, placed, strict=True)]
+        return [
+            (np.union1d(rows, extra) if len(extra) else np.sort(rows)).astype(np.intp)
+            for rows, extra in zip(found, placed, strict=True)
+        ]
 
     def only_stock_rules(self, p: Prepared) -> bool:
         """Whether only stock limits this page's candidates: it scores every product against one vector and
