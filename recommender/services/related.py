@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial, reduce
 from typing import Any
 
@@ -50,6 +50,13 @@ class PageMatrix:
     names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
     columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
     rows: sparse.csr_array  # the matrix as sparse rows, to explain pairs with
+    _floors: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
+
+    def floors(self, limit: int) -> NDArray[np.float32]:
+        """`column_floors` of the pages for lists of `limit` articles, worked out once per page matrix."""
+        if limit not in self._floors:
+            self._floors[limit] = column_floors(self.columns, None, limit)
+        return self._floors[limit]
 
 
 def active_links() -> Q:
@@ -188,7 +195,8 @@ def discussing_pages(
     """The best pages for each product of a block: pages naming one of its product lines count LINE_BOOST
     times, pages linked to it are left out (they are pinned at their positions instead)."""
     scores = block @ pages.columns
-    floor = row_floors(block, column_floors(pages.columns, None, limit))
+    page_ids = np.asarray(pages.ids, dtype=np.int64)
+    floor = row_floors(block, pages.floors(limit))
     for i, row in enumerate(rows):
         lines, linked = engine.line_dims(row), [link.page_id for link in links[i]]
         if not lines and not linked:
@@ -198,10 +206,10 @@ def discussing_pages(
         if lines:
             scores.data[start:end] *= line_factors(pages, lines)[cols]
         if linked:  # below every floor
-            scores.data[start:end][np.isin(np.asarray(pages.ids)[cols], linked)] = -1.0
+            scores.data[start:end][np.isin(page_ids[cols], linked)] = -1.0
         floor[i] = 0.0  # the pages' floors hold for neither
     floor = np.maximum(floor, np.float32(recommender_settings.MIN_SCORE))
-    return block_top(scores, np.asarray(pages.ids, dtype=np.int64), floors=floor, limit=limit)
+    return block_top(scores, page_ids, floors=floor, limit=limit)
 
 
 def pair_reasons(
