@@ -121,6 +121,13 @@ def column_floors(columns: sparse.csr_array, allowed: NDArray[np.bool_] | None, 
     return floors
 
 
+def scaled_columns(columns: sparse.csr_array, factors: NDArray[np.float32]) -> sparse.csr_array:
+    """`columns` (a matrix transposed) with each column's entries times its factor."""
+    scaled = columns.copy()
+    scaled.data *= factors[scaled.indices]
+    return scaled
+
+
 def row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> NDArray[np.float32]:
     """The least score the `rank`-th best entry of each row of `block @ columns` can have, from
     `column_floors(columns, ..., rank)`: for every dimension a row holds, `rank` columns score at least

@@ -29,6 +29,7 @@ from recommender.scoring.related import (
     column_floors,
     row_floors,
     row_of,
+    scaled_columns,
     sparse_columns,
     sparse_rows,
 )
@@ -254,11 +255,20 @@ class Engine:
         """`allowed_best` of pages that `only_stock_rules`, for the whole block in one pass (`block_top`)."""
         pages = sparse_rows(np.vstack([p.page for p in block]))
         columns = self.columns(matrix)
-        key = f"candidate_floors:{'products' if matrix is self.products else 'plain'}:{k}"
-        floors = self.derived(key, lambda: column_floors(columns, self.available, k))
+        factors = self.dose_factors()
+        matrix_name = "products" if matrix is self.products else "plain"
+        key = f"candidate_floors:{matrix_name}:{k}:{recommender_settings.DOSE_PENALTY}"
+        floors = self.derived(key, lambda: column_floors(scaled_columns(columns, factors), self.available, k))
         floor = np.maximum(row_floors(pages, floors), np.float32(recommender_settings.MIN_SCORE))
+        scores = pages @ columns
+        scores.data *= factors[scores.indices]
         available = self.available
-        return block_top(pages @ columns, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
+        return block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
+
+    def dose_factors(self) -> NDArray[np.float32]:
+        """Each product's factor on its score: DOSE_PENALTY when a serving is over an upper limit, else 1."""
+        penalty = np.float32(recommender_settings.DOSE_PENALTY)
+        return np.where(self.over_limit, penalty, np.float32(1.0)).astype(np.float32)
 
     def block_scores(
         self, block: Sequence[Prepared], matrix: NDArray[np.float32]
@@ -286,6 +296,7 @@ class Engine:
         self, p: Prepared, cols: NDArray[np.intp], scores: NDArray[np.float32], k: int
     ) -> NDArray[np.intp]:
         """The best `k` rows among those the page allows (available, not avoided, not spoken against)."""
+        scores = scores * self.dose_factors()[cols]  # as `candidate_scores` ranks them
         keep = self.allowed(p, cols) & (scores >= recommender_settings.MIN_SCORE)
         rows, _ = best(cols[keep], scores[keep], self.ids, k)
         return rows

@@ -35,12 +35,15 @@ def test_candidates_are_the_best_allowed_products_of_the_whole_catalog(skewed_st
     prepared = engine.prepare_many([inputs[p.pk].weights for p in pages], [inputs[p.pk].advised for p in pages])
     assert any(engine.only_stock_rules(p) for p in prepared)
     assert any(not engine.only_stock_rules(p) for p in prepared)
+    assert engine.over_limit.any() and not engine.over_limit.all()
     with override_settings(RECOMMENDER={"CANDIDATES": candidates}):
         found = engine.candidates_many(prepared, [[] for _ in pages], limit=0)
         for p, rows in zip(prepared, found, strict=True):
             every = np.arange(len(engine.ids), dtype=np.intp)
             # Guarded products against the whole page, the others against the page without guarded nutrients.
             scores = np.where(engine.guarded_rows(p.subject), p.matrix @ p.page, p.matrix @ p.open_page)
+            # A serving over an upper limit costs its product DOSE_PENALTY, as ranking counts it.
+            scores = np.where(engine.over_limit, scores * engine.params(1).dose_penalty, scores)
             keep = engine.allowed(p, every) & (scores > 0) & (scores >= engine.params(1).min_score)
             expected, _ = best(every[keep], scores[keep].astype(np.float32), engine.ids, candidates)
             assert sorted(rows.tolist()) == sorted(expected.tolist())
