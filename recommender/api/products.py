@@ -83,7 +83,7 @@ class ProductListView(GenericAPIView):  # type: ignore[type-arg]
             OpenApiParameter("tag", str, description="Tag slug; a nutrient also matches its forms."),
             OpenApiParameter("in_stock", bool),
         ],
-        responses={200: ProductOutSerializer(many=True), **errors(404)},
+        responses={200: ProductOutSerializer(many=True), **errors(400, 404)},
         operation_id="v1_products_list",
     )
     def get(self, request: Request) -> Response:
