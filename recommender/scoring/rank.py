@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from recommender.scoring.related import Groups
+
 
 @dataclass(frozen=True)
 class ProductMeta:
@@ -141,6 +143,37 @@ def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankPa
         per_brand[brand] = taken_brand + 1
         kept.append(i)
     return kept + deferred
+
+
+def cap_groups(nutrients: NDArray[np.intp], brands: Sequence[str], params: RankParams) -> Groups:
+    """Products in groups of `diversify`'s caps: one primary nutrient (`nutrients[i]`, -1 for none) and brand.
+
+    However deep in the catalog, a product a list holds before any over a cap is among the best `caps` of its
+    group (the least of the group's caps; `params.limit` where no cap counts): with that many of its group
+    ahead of it, all held, one of its caps would be full. Where only one cap is set, a group's best product
+    is surely held (nothing else counts toward its cap), and so are the best `limit` products no cap counts
+    (`sure`): no product below the `limit`-th of those reaches the list's first `limit`.
+    """
+    nutrient = nutrients if params.max_per_nutrient else np.full(len(nutrients), -1, dtype=np.intp)
+    brand = codes(brands) if params.max_per_brand else np.full(len(brands), -1, dtype=np.intp)
+    cells, of = np.unique(np.stack([nutrient, brand], axis=1), axis=0, return_inverse=True)
+    capped = np.zeros(len(cells), dtype=bool)
+    caps = np.full(len(cells), params.limit, dtype=np.intp)
+    if params.max_per_nutrient:
+        capped |= cells[:, 0] >= 0
+        caps = np.where(cells[:, 0] >= 0, np.minimum(caps, params.max_per_nutrient), caps)
+    if params.max_per_brand:
+        capped |= cells[:, 1] >= 0
+        caps = np.where(cells[:, 1] >= 0, np.minimum(caps, params.max_per_brand), caps)
+    one_cap = not (params.max_per_nutrient and params.max_per_brand)
+    sure = np.where(capped, np.minimum(caps, 1 if one_cap else 0), caps)
+    return Groups(of.reshape(-1).astype(np.intp), caps, sure.astype(np.intp))
+
+
+def codes(values: Sequence[str]) -> NDArray[np.intp]:
+    """A number per distinct value, -1 for the empty string."""
+    numbers: dict[str, int] = {"": -1}
+    return np.fromiter((numbers.setdefault(v, len(numbers) - 1) for v in values), dtype=np.intp, count=len(values))
 
 
 TOP_WINDOW = 3

@@ -78,6 +78,128 @@ def block_top(
     return BlockTop(np.searchsorted(rows, np.arange(n + 1)), cols, scores)
 
 
+def block_group_top(
+    block: sparse.csr_array,
+    ids: NDArray[np.int64],
+    groups: Groups,
+    *,
+    floors: NDArray[np.float32],
+    limits: NDArray[np.intp],
+    allowed: Callable[[NDArray[np.intp], NDArray[np.intp]], NDArray[np.bool_]] | None = None,
+) -> BlockTop:
+    """`group_best` of every row of a block, at or above the row's floor for each group (`floors`: rows x
+    groups, see `group_row_floors`), by row."""
+    n = block.shape[0]
+    # Below a row's least floor first (one number a row), then each entry's own group's floor.
+    above = np.flatnonzero(block.data >= np.repeat(floors.min(axis=1, initial=np.inf), np.diff(block.indptr)))
+    rows = np.searchsorted(block.indptr, above, side="right") - 1
+    cols, scores = block.indices[above].astype(np.intp), block.data[above]
+    keep = scores >= floors[rows, groups.of[cols]]
+    rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    if allowed is not None:
+        keep = allowed(rows, cols)
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    keep = group_best(rows, cols, scores, id_ranks(ids)[cols], groups, limits)
+    rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    order = np.argsort(rows, kind="stable")
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    return BlockTop(np.searchsorted(rows, np.arange(n + 1)), cols, scores)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Columns in groups: `of[column]` is the column's group, `caps[group]` how many of its best count, and
+    `sure[group]` how many of its best surely reach a list (see `rank.cap_groups`)."""
+
+    of: NDArray[np.intp]
+    caps: NDArray[np.intp]
+    sure: NDArray[np.intp]
+
+    @property
+    def count(self) -> int:
+        return len(self.caps)
+
+
+TIE = np.float32(1 - 1e-6)  # scores this close count as equal: sparse and dense sums differ in the last bits
+
+
+def group_best(
+    rows: NDArray[np.intp],
+    cols: NDArray[np.intp],
+    scores: NDArray[np.float32],
+    ranks: NDArray[np.intp],
+    groups: Groups,
+    limits: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Which entries (row, column, score; `ranks`: the columns' id ranks) are among the best `caps` of their
+    row and group, ties by id (and any as good as the last of them), leaving out those below the `limits[row]`-th
+    best score the row's sure entries reach: no entry below that reaches the row's first `limits[row]` (0: keep
+    them all, for a row whose rules can drop a sure entry)."""
+    group = groups.of[cols]
+    order = ranked_order(rows * groups.count + group, scores, ranks)
+    keys, ordered, caps = (rows * groups.count + group)[order], scores[order], groups.caps[group[order]]
+    place = run_places(keys)
+    starts = np.flatnonzero(place == 0)
+    lengths = np.diff(np.r_[starts, len(keys)])
+    start, end = np.repeat(starts, lengths), np.repeat(starts + lengths, lengths)
+    last = np.minimum(start + np.maximum(caps, 1) - 1, end - 1)  # the run's caps-th entry (or its last)
+    keep = (caps > 0) & ((place < caps) | (ordered >= ordered[last] * TIE))
+    sure = place < groups.sure[group[order]]
+    floor = nth_best(rows[order][sure], ordered[sure], limits)
+    keep &= ordered >= floor[rows[order]] * TIE
+    found = np.zeros(len(order), dtype=bool)
+    found[order[keep]] = True
+    return found
+
+
+def nth_best(rows: NDArray[np.intp], scores: NDArray[np.float32], nth: NDArray[np.intp]) -> NDArray[np.float32]:
+    """Per row, its `nth[row]` largest score, 0 where it has fewer (or `nth[row]` is 0)."""
+    found = np.zeros(len(nth), dtype=np.float32)
+    order = np.lexsort((-scores, rows))
+    place = run_places(rows[order])
+    hit = order[place == nth[rows[order]] - 1]
+    found[rows[hit]] = scores[hit]
+    return found
+
+
+def run_places(keys: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Each entry's place in its run of equal keys (`keys` sorted): 0, 1, 2, ... from where each run starts."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+
+
+def group_floors(columns: sparse.csr_array, allowed: NDArray[np.bool_] | None, groups: Groups) -> NDArray[np.float32]:
+    """`column_floors` per group: per dimension (a row of `columns`) and group, the `caps[group]`-th largest
+    value among the group's allowed columns, 0 where fewer hold it (dimensions x groups)."""
+    floors = np.zeros((columns.shape[0], groups.count), dtype=np.float32)
+    if len(columns.data) and columns.data.min() < 0:
+        return floors
+    dims = np.repeat(np.arange(columns.shape[0]), np.diff(columns.indptr))
+    cols, values = columns.indices, columns.data
+    if allowed is not None:
+        keep = allowed[cols]
+        dims, cols, values = dims[keep], cols[keep], values[keep]
+    group = groups.of[cols]
+    keys = dims * groups.count + group
+    order = np.lexsort((-values, keys))
+    place = run_places(keys[order])
+    last = order[place == groups.caps[group[order]] - 1]
+    floors[dims[last], group[last]] = values[last]
+    return floors
+
+
+def group_row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """`row_floors` per group (`floors` from `group_floors`): rows x groups."""
+    found = np.zeros((block.shape[0], floors.shape[1]), dtype=np.float32)
+    if len(block.data) and (block.data.min() < 0 or floors.min() < 0):
+        return found
+    at = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+    np.maximum.at(found, at, block.data[:, np.newaxis] * floors[block.indices])
+    return found * np.float32(1 - 1e-6)
+
+
 def id_ranks(ids: NDArray[np.int64]) -> NDArray[np.intp]:
     """Each id's place in ascending order (the ids of an engine's rows are in order already)."""
     if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):

@@ -21,12 +21,17 @@ from recommender.adapters import NutrientFact, ProductRecord, get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import coded, contributors, explained, in_sentence, keep, tag_name
-from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, rank
+from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, cap_groups, rank
 from recommender.scoring.related import (
-    BlockTop,
+    Groups,
     best,
+    block_group_top,
     block_top,
     column_floors,
+    group_best,
+    group_floors,
+    group_row_floors,
+    id_ranks,
     row_floors,
     row_of,
     scaled_columns,
@@ -213,7 +218,9 @@ class Engine:
     ) -> list[NDArray[np.intp]]:
         """Rows worth ranking for each page: its best `CANDIDATES` (at least ten times the limit) allowed
         products at or above the minimum score, by the same scores `rank` uses, ties by id as `rank`
-        breaks them, plus every product a rule names.
+        breaks them, the best of each group the diversity caps count that can still reach the list
+        (`rank.cap_groups`: a product of a nutrient not yet capped goes ahead of a fourth magnesium one,
+        however far below it scores), plus every product a rule names.
 
         Scores come from sparse products of blocks of pages with the product matrix: a page shares
         tags with a small part of the catalog, and a product sharing nothing scores 0 and is never
@@ -227,6 +234,7 @@ class Engine:
         ]
         if n <= k:
             return [np.arange(n, dtype=np.intp) for _ in prepared]
+        groups = self.cap_groups(self.params(limit))
         found: list[NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)] * len(prepared)
         for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
             group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
@@ -234,36 +242,69 @@ class Engine:
                 block = group[start : start + BLOCK]
                 plain = [j for j in block if self.only_stock_rules(prepared[j])]
                 if plain:
-                    top = self.plain_best([prepared[j] for j in plain], matrix, k)
-                    for i, j in enumerate(plain):
-                        found[j] = top.row(i)[0]
+                    # A page with rules may drop a product the caps' groups count on (`group_best`).
+                    limits = [0 if rules[j] else limit for j in plain]
+                    for j, rows in zip(
+                        plain, self.plain_best([prepared[j] for j in plain], matrix, k, groups, limits), strict=True
+                    ):
+                        found[j] = rows
                 others = [j for j in block if not self.only_stock_rules(prepared[j])]
                 scored = self.block_scores([prepared[j] for j in others], matrix) if others else []
                 for j, (cols, scores) in zip(others, scored, strict=True):
-                    found[j] = self.allowed_best(prepared[j], cols, scores, k)
+                    found[j] = self.allowed_best(prepared[j], cols, scores, k, groups, 0 if rules[j] else limit)
         return [
             (np.union1d(rows, extra) if len(extra) else np.sort(rows)).astype(np.intp)
             for rows, extra in zip(found, placed, strict=True)
         ]
+
+    def cap_groups(self, params: RankParams) -> Groups | None:
+        """The products' groups under the diversity caps (`rank.cap_groups`), once per snapshot."""
+        if not params.max_per_nutrient and not params.max_per_brand:
+            return None
+        key = f"cap_groups:{params.max_per_nutrient}:{params.max_per_brand}:{params.limit}"
+        return self.derived(key, lambda: cap_groups(self.primary, [m.brand for m in self.metas], params))
 
     def only_stock_rules(self, p: Prepared) -> bool:
         """Whether only stock limits this page's candidates: it scores every product against one vector and
         names nothing to avoid or speak against (most pages)."""
         return p.open_page is p.page and not self.dims(p.against) and not self.dims(p.unwanted)
 
-    def plain_best(self, block: Sequence[Prepared], matrix: NDArray[np.float32], k: int) -> BlockTop:
-        """`allowed_best` of pages that `only_stock_rules`, for the whole block in one pass (`block_top`)."""
+    def plain_best(
+        self,
+        block: Sequence[Prepared],
+        matrix: NDArray[np.float32],
+        k: int,
+        groups: Groups | None,
+        limits: Sequence[int],
+    ) -> list[NDArray[np.intp]]:
+        """`allowed_best` of pages that `only_stock_rules`, for the whole block in a few passes (`block_top`,
+        `block_group_top`)."""
         pages = sparse_rows(np.vstack([p.page for p in block]))
         columns = self.columns(matrix)
         factors = self.dose_factors()
         matrix_name = "products" if matrix is self.products else "plain"
         key = f"candidate_floors:{matrix_name}:{k}:{recommender_settings.DOSE_PENALTY}"
         floors = self.derived(key, lambda: column_floors(scaled_columns(columns, factors), self.available, k))
-        floor = np.maximum(row_floors(pages, floors), np.float32(recommender_settings.MIN_SCORE))
+        minimum = np.float32(recommender_settings.MIN_SCORE)
+        floor = np.maximum(row_floors(pages, floors), minimum)
         scores = pages @ columns
         scores.data *= factors[scores.indices]
         available = self.available
-        return block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
+        top = block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
+        if groups is None:
+            return [top.row(i)[0] for i in range(len(block))]
+        key = f"group_floors:{matrix_name}:{recommender_settings.DOSE_PENALTY}:{id(groups)}"
+        floors = self.derived(key, lambda: group_floors(scaled_columns(columns, factors), self.available, groups))
+        floor = np.maximum(group_row_floors(pages, floors), minimum)
+        capped = block_group_top(
+            scores,
+            self.ids,
+            groups,
+            floors=floor,
+            limits=np.array(limits, dtype=np.intp),
+            allowed=lambda _, c: available[c],
+        )
+        return [np.union1d(top.row(i)[0], capped.row(i)[0]) for i in range(len(block))]
 
     def dose_factors(self) -> NDArray[np.float32]:
         """Each product's factor on its score: DOSE_PENALTY when a serving is over an upper limit, else 1."""
@@ -293,13 +334,25 @@ class Engine:
         return scored
 
     def allowed_best(
-        self, p: Prepared, cols: NDArray[np.intp], scores: NDArray[np.float32], k: int
+        self,
+        p: Prepared,
+        cols: NDArray[np.intp],
+        scores: NDArray[np.float32],
+        k: int,
+        groups: Groups | None,
+        limit: int,
     ) -> NDArray[np.intp]:
-        """The best `k` rows among those the page allows (available, not avoided, not spoken against)."""
+        """The best `k` rows among those the page allows (available, not avoided, not spoken against), and
+        the best of each group of the diversity caps that can reach the first `limit` (`group_best`; 0: all)."""
         scores = scores * self.dose_factors()[cols]  # as `candidate_scores` ranks them
         keep = self.allowed(p, cols) & (scores >= recommender_settings.MIN_SCORE)
-        rows, _ = best(cols[keep], scores[keep], self.ids, k)
-        return rows
+        cols, scores = cols[keep], scores[keep]
+        rows, _ = best(cols, scores, self.ids, k)
+        if groups is None:
+            return rows
+        zeros = np.zeros(len(cols), dtype=np.intp)
+        capped = group_best(zeros, cols, scores, id_ranks(self.ids)[cols], groups, np.array([limit], dtype=np.intp))
+        return np.union1d(rows, cols[capped])
 
     def allowed(self, p: Prepared, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Which of these rows the page may list: in stock, holding nothing it says to avoid, not mainly a

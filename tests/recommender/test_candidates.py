@@ -7,10 +7,10 @@ import pytest
 from django.test import override_settings
 
 from bench.store import seed_pages, seed_products
-from recommender.models import ContentPage, PageTag
+from recommender.models import ContentPage, PageTag, Placement
 from recommender.scoring.related import best
 from recommender.services.engine import engine_build
-from recommender.services.refresh import page_inputs
+from recommender.services.refresh import page_inputs, pages_compute
 from shop.catalog.models import Product
 
 
@@ -47,3 +47,47 @@ def test_candidates_are_the_best_allowed_products_of_the_whole_catalog(skewed_st
             keep = engine.allowed(p, every) & (scores > 0) & (scores >= engine.params(1).min_score)
             expected, _ = best(every[keep], scores[keep].astype(np.float32), engine.ids, candidates)
             assert sorted(rows.tolist()) == sorted(expected.tolist())
+
+
+@pytest.fixture
+def deep_store(demo: None) -> None:
+    """The skewed synthetic catalog at a size where the best ten times a list's length of a magnesium page are
+    all magnesium products: its other nutrients are deep down."""
+    seed_products(1500, seed=7)
+    seed_pages(30, seed=8)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "caps",
+    [
+        {"MAX_PER_NUTRIENT": 3, "MAX_PER_BRAND": 0},  # the defaults
+        {"MAX_PER_NUTRIENT": 1, "MAX_PER_BRAND": 2},
+        {"MAX_PER_NUTRIENT": 0, "MAX_PER_BRAND": 1},
+    ],
+)
+@pytest.mark.parametrize("limit", [3, 8])
+def test_lists_from_candidates_are_the_lists_of_ranking_the_whole_catalog(deep_store, caps, limit):
+    """The diversity caps let a product far below the best `CANDIDATES` into a list (its nutrient and brand not
+    yet capped): the candidates hold the best of each group the caps count, so ranking them gives the list
+    that ranking every product gives. Guarded products (iron) and over-limit ones are among them."""
+    every_seventh = list(Product.objects.order_by("pk").values_list("pk", flat=True))[::7]
+    Product.objects.filter(pk__in=every_seventh).update(in_stock=False)
+    engine = engine_build()
+    assert engine.guard_count.any() and engine.over_limit.any()
+    pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
+    # Rules drop or move the best of a group on some pages: an exclude, a bury, a boost, a pin.
+    first = {pk: items[0].product_id for pk, items in pages_compute(pages, engine, limit=limit).items() if items}
+    actions = ["exclude", "bury", "boost", "pin"]
+    Placement.objects.bulk_create(
+        Placement(page_id=pk, product_id=product_id, action=action, position=2, factor=0.1)
+        for (pk, product_id), action in zip(list(first.items())[:8], actions * 2, strict=False)
+    )
+    engine = engine_build()
+    with override_settings(RECOMMENDER={"CANDIDATES": 1, **caps}):  # ten times the limit
+        assert len(engine.ids) > 4 * 10 * limit
+        lists = pages_compute(pages, engine, limit=limit)
+    with override_settings(RECOMMENDER={"CANDIDATES": len(engine.ids), **caps}):
+        whole = pages_compute(pages, engine, limit=limit)
+    assert sum(len(items) for items in whole.values()) > len(pages)
+    assert lists == whole
