@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.scoring.related import Groups
+from recommender.scoring.related import Groups, run_places
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,24 @@ def apply_boosts(scores: NDArray[np.float32], index_of: dict[int, int], rules: S
             scores[i] *= min(max(factor, 0.0), MAX_BOOST)
 
 
-def diversify(order: Sequence[int], metas: Sequence[ProductMeta], params: RankParams) -> list[int]:
+def diversify(
+    order: Sequence[int], metas: Sequence[ProductMeta], params: RankParams, keys: NDArray[np.intp] | None = None
+) -> list[int]:
     """At most N per primary nutrient and per brand before any product over a cap.
 
     Products over a cap are not dropped: they follow the others, so a page about one nutrient
-    still fills its list with that nutrient when nothing else is relevant.
+    still fills its list with that nutrient when nothing else is relevant. With only one cap set, `keys`
+    (per product, what that cap counts as a number, -1 for nothing) lets it count in a few array passes.
     """
+    cap = params.max_per_nutrient or params.max_per_brand
+    if keys is not None and not (params.max_per_nutrient and params.max_per_brand) and len(order):
+        at = np.asarray(order, dtype=np.intp)
+        counted = keys[at]
+        by_key = np.argsort(counted, kind="stable")  # within a key, in `order`
+        place = np.empty(len(at), dtype=np.intp)
+        place[by_key] = run_places(counted[by_key])
+        kept = (counted < 0) | (place < cap) if cap else np.ones(len(at), dtype=bool)
+        return at[kept].tolist() + at[~kept].tolist()
     # Plain dicts: a Counter's missing key is a Python call, and this runs for every candidate of every page.
     per_nutrient: dict[str, int] = {}
     per_brand: dict[str, int] = {}
@@ -256,14 +268,16 @@ def rank(
     params: RankParams = RankParams(),
     scores: NDArray[np.float32] | None = None,
     ids: NDArray[np.int64] | None = None,
+    cap_keys: NDArray[np.intp] | None = None,
 ) -> list[Ranked]:
     """The list for one page: at most `params.limit` unique, available products.
 
     `against` holds the nutrients the page says to avoid (any amount), `unwanted` those it merely speaks
     against, `subject` the nutrient the page is about, if any, and `held_back` nutrients whose products
     may not lead (research on the page's condition found no benefit). `scores` are the products'
-    `candidate_scores` when the caller has them already (an engine works them out from its arrays), and
-    `ids` the products' ids as an array (the metas' ids otherwise).
+    `candidate_scores` when the caller has them already (an engine works them out from its arrays),
+    `ids` the products' ids as an array (the metas' ids otherwise), and `cap_keys` what the one cap set
+    counts, per product (`diversify`).
     """
     if scores is None:
         scores = candidate_scores(
@@ -285,7 +299,8 @@ def rank(
         eligible = [i for i in eligible if metas[i].id not in excluded and metas[i].id not in pin_rules]
     # Buried products stay listed, after every other relevant product; the caution rule outranks burying.
     at_end = [i for i in eligible if metas[i].id in buried] if buried else []
-    order = diversify([i for i in eligible if metas[i].id not in buried] if buried else eligible, metas, params)
+    kept = [i for i in eligible if metas[i].id not in buried] if buried else eligible
+    order = diversify(kept, metas, params, cap_keys)
     order = guard_top(
         order + at_end,
         metas,

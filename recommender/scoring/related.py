@@ -152,6 +152,25 @@ def group_best(
     return found
 
 
+def settled(top: BlockTop, groups: Groups, limits: NDArray[np.intp], limit: int) -> NDArray[np.bool_]:
+    """Rows of a block whose best `limit` entries (`top`, from `block_top`) already hold every entry `group_best`
+    could add: they hold their row's `limits[row]` best sure entries (the first of a group in `top` is the group's
+    best), and every entry scoring that much. Only the other rows need the groups looked at."""
+    n = len(top.bounds) - 1
+    counts = np.diff(top.bounds)
+    rows = np.repeat(np.arange(n), counts)
+    keys = rows * groups.count + groups.of[top.cols]
+    order = np.argsort(keys, kind="stable")  # within a row and group, best first as in `top`
+    place = np.empty(len(keys), dtype=np.intp)
+    place[order] = run_places(keys[order])
+    sure = place < groups.sure[groups.of[top.cols]]
+    least = nth_best(rows[sure], top.scores[sure], limits)
+    last = np.zeros(n, dtype=np.float32)  # the best entry left out scores at most this
+    full = counts >= limit
+    last[full] = top.scores[top.bounds[1:][full] - 1]
+    return (least > 0) & (least * TIE > last)
+
+
 def nth_best(rows: NDArray[np.intp], scores: NDArray[np.float32], nth: NDArray[np.intp]) -> NDArray[np.float32]:
     """Per row, its `nth[row]` largest score, 0 where it has fewer (or `nth[row]` is 0)."""
     found = np.zeros(len(nth), dtype=np.float32)

@@ -21,7 +21,7 @@ from recommender.adapters import NutrientFact, ProductRecord, get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import coded, contributors, explained, in_sentence, keep, tag_name
-from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, cap_groups, rank
+from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
 from recommender.scoring.related import (
     Groups,
     best,
@@ -35,6 +35,7 @@ from recommender.scoring.related import (
     row_floors,
     row_of,
     scaled_columns,
+    settled,
     sparse_columns,
     sparse_rows,
 )
@@ -293,18 +294,25 @@ class Engine:
         top = block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
         if groups is None:
             return [top.row(i)[0] for i in range(len(block))]
+        found = [top.row(i)[0] for i in range(len(block))]
+        limited = np.array(limits, dtype=np.intp)
+        open_rows = np.flatnonzero(~settled(top, groups, limited, k))
+        if not len(open_rows):
+            return found
         key = f"group_floors:{matrix_name}:{recommender_settings.DOSE_PENALTY}:{id(groups)}"
         floors = self.derived(key, lambda: group_floors(scaled_columns(columns, factors), self.available, groups))
-        floor = np.maximum(group_row_floors(pages, floors), minimum)
+        floor = np.maximum(group_row_floors(pages[open_rows], floors), minimum)
         capped = block_group_top(
-            scores,
+            scores[open_rows],
             self.ids,
             groups,
             floors=floor,
-            limits=np.array(limits, dtype=np.intp),
+            limits=limited[open_rows],
             allowed=lambda _, c: available[c],
         )
-        return [np.union1d(top.row(i)[0], capped.row(i)[0]) for i in range(len(block))]
+        for i, row in enumerate(open_rows.tolist()):
+            found[row] = np.union1d(found[row], capped.row(i)[0])
+        return found
 
     def dose_factors(self) -> NDArray[np.float32]:
         """Each product's factor on its score: DOSE_PENALTY when a serving is over an upper limit, else 1."""
@@ -471,6 +479,7 @@ class Engine:
     def ranked(self, p: Prepared, query: PageQuery, rows: NDArray[np.intp], params: RankParams) -> list[Ranked]:
         """One page's candidates ranked by the rules."""
         products = p.matrix[rows]
+        keys = self.cap_keys(params)
         return rank(
             p.page,
             products,
@@ -484,7 +493,16 @@ class Engine:
             held_back=p.held_back,
             open_page=p.open_page,
             params=params,
+            cap_keys=None if keys is None else keys[rows],
         )
+
+    def cap_keys(self, params: RankParams) -> NDArray[np.intp] | None:
+        """What the one diversity cap set counts, per product (`rank.diversify`); None with both or neither."""
+        if bool(params.max_per_nutrient) == bool(params.max_per_brand):
+            return None
+        if params.max_per_nutrient:
+            return self.primary
+        return self.derived("brand_codes", lambda: codes([m.brand for m in self.metas]))
 
     def items(self, query: PageQuery, ranked: list[Ranked], reasons: list[list[dict[str, Any]]]) -> list[Item]:
         """A page's ranked products as list items with their reasons, cautions and link parameters."""

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, rank
+from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, diversify, rank
 from recommender.scoring.vectors import normalise_rows, page_vector, product_matrix
 from tests.recommender.scoring import space
 
@@ -417,3 +417,27 @@ def test_rank_properties_with_a_pin_on_a_guarded_product(scenario: tuple, positi
     check_guard(result, ms, params, rules=rules)
     if position <= params.limit:
         assert ids(result).index(guarded.id) + 1 == min(position, len(result))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "magnesium", "zinc", "iron"]), st.sampled_from(["", "A", "B"])), max_size=40
+    ),
+    st.randoms(use_true_random=False),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_diversify_counting_in_arrays_keeps_what_the_loop_keeps(products, random, cap, by_nutrient) -> None:
+    """With one cap set, `diversify` counts by numbers in array passes; the order is the plain loop's."""
+    metas = [
+        ProductMeta(i, True, brand=brand, primary_nutrient=nutrient) for i, (nutrient, brand) in enumerate(products)
+    ]
+    order = list(range(len(metas)))
+    random.shuffle(order)
+    order = order[: random.randint(0, len(order))]
+    params = RankParams(max_per_nutrient=cap if by_nutrient else 0, max_per_brand=0 if by_nutrient else cap)
+    counted = [m.primary_nutrient if by_nutrient else m.brand for m in metas]
+    number = {value: n for n, value in enumerate(sorted(set(counted) - {""}))}
+    keys = np.array([number.get(value, -1) for value in counted], dtype=np.intp)
+    assert diversify(order, metas, params, keys) == diversify(order, metas, params)
