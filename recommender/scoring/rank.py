@@ -136,8 +136,8 @@ def diversify(
         by_key = np.argsort(counted, kind="stable")  # within a key, in `order`
         place = np.empty(len(at), dtype=np.intp)
         place[by_key] = run_places(counted[by_key])
-        kept = (counted < 0) | (place < cap) if cap else np.ones(len(at), dtype=bool)
-        return at[kept].tolist() + at[~kept].tolist()
+        keep = (counted < 0) | (place < cap) if cap else np.ones(len(at), dtype=bool)
+        return at[keep].tolist() + at[~keep].tolist()
     # Plain dicts: a Counter's missing key is a Python call, and this runs for every candidate of every page.
     per_nutrient: dict[str, int] = {}
     per_brand: dict[str, int] = {}
