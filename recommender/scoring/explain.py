@@ -373,23 +373,29 @@ def simple_reasons_many(
 
 
 def simple_reasons_pairs(
-    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, label: Any, *, top: int = 2
+    space: TagSpace,
+    contributions: NDArray[np.float32] | sparse.csr_array,
+    label: Any,
+    *,
+    top: int = 2,
+    made: dict[int, list[dict[str, Any]]] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once).
 
     With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
+    `made` keeps the lists built so far, by signature, for the next call with the same space and label
+    (the blocks of one refresh share most of their lists).
     """
     n = contributions.shape[0]
     at, tags, shares, place = contributor_arrays(space, contributions, top=top)
     if not len(at):
         return [[] for _ in range(n)]
-    # A pair's reasons are one of a few thousand distinct lists in a block of hundreds of thousands: each
-    # distinct (tag, weight) is numbered, each pair's reasons become one number (its signature), and every
-    # distinct list is built once and shared (lists are only ever serialised, never changed in place).
-    weights, weight_of = np.unique(rounded(shares, 3), return_inverse=True)
-    entry = tags.astype(np.int64) * len(weights) + weight_of.reshape(-1)  # (tag, weight) as one number
-    size = int(entry.max()) + 2
+    # A pair's reasons are one of a few thousand distinct lists among hundreds of thousands of pairs: each
+    # (tag, weight in thousandths) is one number, each pair's reasons one number of those as digits (its
+    # signature), and every distinct list is built once and shared (lists are only ever serialised).
+    entry = tags.astype(np.int64) * (WEIGHT_STEPS + 1) + np.rint(rounded(shares, 3) * WEIGHT_STEPS).astype(np.int64)
+    size = space.size * (WEIGHT_STEPS + 1) + 1
     if size**top >= 2**63:  # a signature would not fit in 64 bits (a taxonomy of millions of tags)
         raise ValueError(f"too many tags to explain {top} reasons a pair")
     signature = np.zeros(n, dtype=np.int64)
@@ -398,13 +404,18 @@ def simple_reasons_pairs(
         signature *= size
         signature[at[here]] += entry[here] + 1
     signatures, which = np.unique(signature, return_inverse=True)
-    built = reason_lists(space, label, signatures.tolist(), size, top, len(weights), weights.tolist())
+    made = {} if made is None else made
+    missing = [sig for sig in signatures.tolist() if sig not in made]
+    if missing:
+        made.update(zip(missing, reason_lists(space, label, missing, size, top), strict=True))
+    built = [made[sig] for sig in signatures.tolist()]
     return [built[i] for i in which.reshape(-1).tolist()]
 
 
-def reason_lists(
-    space: TagSpace, label: Any, signatures: list[int], size: int, top: int, weight_count: int, weights: list[float]
-) -> list[list[dict[str, Any]]]:
+WEIGHT_STEPS = 1000  # a reason's weight is its share in thousandths
+
+
+def reason_lists(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[list[dict[str, Any]]]:
     """The reasons list of each signature of `simple_reasons_pairs` (digits of base `size`, first reason
     first; 0: none), each distinct reason built once."""
     coder = CODES.get(label)
@@ -423,15 +434,16 @@ def reason_lists(
                 continue
             reason = made.get(digit)
             if reason is None:
-                tag, weight = divmod(digit - 1, weight_count)
+                tag, thousandths = divmod(digit - 1, WEIGHT_STEPS + 1)
+                weight = thousandths / WEIGHT_STEPS  # the float `round(share, 3)` gives
                 head = heads.get(tag)
                 if head is None:
                     slug = slugs[tag]
                     head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
                 if coder is not None:
-                    reason = {"tag": slugs[tag], "code": head, "weight": weights[weight]}
+                    reason = {"tag": slugs[tag], "code": head, "weight": weight}
                 else:
-                    reason = {"tag": slugs[tag], **head, "weight": weights[weight], "evidence": dict(NO_EVIDENCE)}
+                    reason = {"tag": slugs[tag], **head, "weight": weight, "evidence": dict(NO_EVIDENCE)}
                 made[digit] = reason
             reasons.append(reason)
         lists.append(reasons)

@@ -221,7 +221,8 @@ def pair_reasons(
         return []
     left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
     pairs = engine.product_rows()[left].multiply(targets[top.cols])
-    return simple_reasons_pairs(engine.space, pairs, label)
+    made = engine.derived(f"reason_lists:{label.__name__}", dict)  # shared by every block of the engine's life
+    return simple_reasons_pairs(engine.space, pairs, label, made=made)
 
 
 def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:
