@@ -44,7 +44,14 @@ from recommender.scoring.related import sparse_rows
 from recommender.services.bulk import relaxed_commit, rows_insert, rows_update, stored_ids
 from recommender.services.engine import Engine, Item, PageQuery
 from recommender.services.pages import content_hash, page_analyse, page_extract
-from recommender.services.related import active_links, lists_holding, page_matrix, related_compute, related_store
+from recommender.services.related import (
+    active_links,
+    links_in_force,
+    lists_holding,
+    page_matrix,
+    related_compute,
+    related_store,
+)
 from recommender.services.snapshot import engine_for
 from recommender.signals import recommendations_changed
 
@@ -433,12 +440,13 @@ def related_refresh_in_chunks(engine: Engine, ids: list[int], summary: RefreshSu
     pages = engine.derived("page_matrix", lambda: page_matrix(engine))
     compute_s = 0.0
     model = get_adapter().model()
+    links = links_in_force(None if len(ids) > CHUNK else ids)
     for start in range(0, len(ids), CHUNK):
         # Only products that still exist (a deleted product's lists went with it).
         chunk = sorted(model._default_manager.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", flat=True))
         began = time.perf_counter()
         with collector_paused():
-            lists = related_compute(engine, pages, chunk)
+            lists = related_compute(engine, pages, chunk, links)
             compute_s += time.perf_counter() - began
             summary.products_written += related_store(lists)
         summary.products += len(chunk)

@@ -110,15 +110,32 @@ class RelatedLists:
         return [item["id"] for item in self.articles]
 
 
-def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int]) -> dict[int, RelatedLists]:
+def links_in_force(product_ids: Sequence[int] | None = None) -> dict[int, list[ArticleLink]]:
+    """Marketing's links in force to published pages, by product (of these products, or every product: a
+    full refresh reads the few links once, not once per chunk)."""
+    rows = ArticleLink.objects.filter(active_links(), page__published=True)
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=list(product_ids))
+    links: dict[int, list[ArticleLink]] = defaultdict(list)
+    for link in rows:
+        links[link.product_id].append(link)
+    return links
+
+
+def related_compute(
+    engine: Engine,
+    pages: PageMatrix,
+    product_ids: Sequence[int],
+    links: Mapping[int, list[ArticleLink]] | None = None,
+) -> dict[int, RelatedLists]:
     """Related products and articles of these products, scored as sparse blocks (never products x products),
-    the best of every row found and explained in one pass per block."""
+    the best of every row found and explained in one pass per block. `links`: `links_in_force()` when the
+    caller has read them."""
     limit = recommender_settings.STORED_LIMIT
     rows = {pid: engine.row_of[pid] for pid in product_ids if pid in engine.row_of}
-    links: dict[int, list[ArticleLink]] = defaultdict(list)
-    link_rows = ArticleLink.objects.filter(active_links(), product_id__in=list(product_ids), page__published=True)
-    for link in link_rows:
-        links[link.product_id].append(link)
+    if links is None:
+        links = links_in_force(product_ids)
+    links = defaultdict(list, {pid: links[pid] for pid in product_ids if pid in links})
     similar = discussed = None
     if rows:
         block = sparse_rows(engine.products[list(rows.values())])
@@ -128,8 +145,9 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
     block_rows = np.array(list(rows.values()), dtype=np.intp)
     product_reasons = pair_reasons(engine, block_rows, similar, engine.product_rows(), shared_label)
     article_reasons = pair_reasons(engine, block_rows, discussed, pages.rows, discusses_label)
-    cautions = engine.cautions
     related_ids, related_scores, related_bounds = listed(similar, engine.ids)
+    caution_rows = engine.derived("cautions_by_row", lambda: cautions_by_row(engine))
+    related_cautions = [] if similar is None else caution_rows[similar.cols].tolist()
     page_ids, page_scores, page_bounds = listed(discussed, np.array(pages.ids, dtype=np.int64))
     lists = {}
     at = {pid: i for i, pid in enumerate(rows)}
@@ -139,9 +157,13 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
         if (i := at.get(pid)) is not None and related_bounds:
             start, end = related_bounds[i], related_bounds[i + 1]
             related = [
-                {"id": related_id, "score": score, "reasons": why, "cautions": cautions.get(related_id, [])}
-                for related_id, score, why in zip(
-                    related_ids[start:end], related_scores[start:end], product_reasons[start:end], strict=True
+                {"id": related_id, "score": score, "reasons": why, "cautions": caution}
+                for related_id, score, why, caution in zip(
+                    related_ids[start:end],
+                    related_scores[start:end],
+                    product_reasons[start:end],
+                    related_cautions[start:end],
+                    strict=True,
                 )
             ]
         if i is not None and page_bounds:
@@ -154,6 +176,14 @@ def related_compute(engine: Engine, pages: PageMatrix, product_ids: Sequence[int
             ]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
     return lists
+
+
+def cautions_by_row(engine: Engine) -> NDArray[np.object_]:
+    """Each engine row's cautions (an empty list for none), as an array to pick a block's listed products' with."""
+    found = np.empty(len(engine.ids), dtype=object)
+    for row, pid in enumerate(engine.ids.tolist()):  # one by one: numpy would read a list of lists as 2-d
+        found[row] = engine.cautions.get(pid, [])
+    return found
 
 
 def listed(top: BlockTop | None, ids: NDArray[np.int64]) -> tuple[list[int], list[float], list[int]]:
@@ -221,7 +251,7 @@ def pair_reasons(
         return []
     left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
     pairs = engine.product_rows()[left].multiply(targets[top.cols])
-    made = engine.derived(f"reason_lists:{label.__name__}", dict)  # shared by every block of the engine's life
+    made: dict[int, list[dict[str, Any]]] = engine.derived(f"reason_lists:{label.__name__}", dict)
     return simple_reasons_pairs(engine.space, pairs, label, made=made)
 
 
