@@ -14,6 +14,7 @@ from functools import partial, reduce
 from typing import Any
 
 import numpy as np
+import orjson
 from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from recommender.conf import recommender_settings
-from recommender.fingerprint import fingerprint
+from recommender.fingerprint import digest, dumped
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
 from recommender.scoring.explain import discusses_label, rounded, shared_label, simple_reasons_pairs
 from recommender.scoring.related import (
@@ -284,8 +285,11 @@ def article_link_params(sku: str, stored: Mapping[str, str]) -> dict[str, str]:
     return defaults | {key: value for key, value in stored.items() if value}
 
 
-def related_hash(lists: RelatedLists) -> str:
-    return fingerprint([lists.products, lists.articles])
+def related_bodies(lists: RelatedLists) -> tuple[str, orjson.Fragment, orjson.Fragment]:
+    """The lists' fingerprint (`fingerprint([products, articles])`) and their JSON, serialised once for both:
+    `JSONTextField` stores a `Fragment` as it is."""
+    products, articles = dumped(lists.products), dumped(lists.articles)
+    return digest(b"[" + products + b"," + articles + b"]"), orjson.Fragment(products), orjson.Fragment(articles)
 
 
 def last_score(lists: RelatedLists) -> float | None:
@@ -304,19 +308,20 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     before = {pid: (digest, listed) for pid, digest, listed in stored}
     # A product whose lists were never stored: no fingerprint, no products listed.
     unwritten: tuple[str, list[int]] = ("", [])
-    changed = [(pid, digest) for pid in ids if before.get(pid, unwritten)[0] != (digest := related_hash(lists[pid]))]
+    bodies = {pid: related_bodies(lists[pid]) for pid in ids}
+    changed = [pid for pid in ids if before.get(pid, unwritten)[0] != bodies[pid][0]]
     now = timezone.now()
     rows_upsert(
         RelatedState,
         "product_id",
         ["list_hash", "computed_at", "related_ids", "page_ids", "last_score", "products", "articles"],
         [
-            (pid, digest, now, (found := lists[pid]).related_ids, found.page_ids, last_score(found),
-             found.products, found.articles)
-            for pid, digest in changed
+            (pid, (body := bodies[pid])[0], now, (found := lists[pid]).related_ids, found.page_ids,
+             last_score(found), body[1], body[2])
+            for pid in changed
         ],
     )  # fmt: skip
-    for pid, _ in changed:
+    for pid in changed:
         after = lists[pid].related_ids
         if before.get(pid, unwritten)[1] != after:
             send = partial(related_products_changed.send, sender=RelatedState, product_id=pid, related_ids=after)
