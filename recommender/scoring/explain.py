@@ -417,34 +417,30 @@ WEIGHT_STEPS = 1000  # a reason's weight is its share in thousandths
 
 def reason_lists(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[list[dict[str, Any]]]:
     """The reasons list of each signature of `simple_reasons_pairs` (digits of base `size`, first reason
-    first; 0: none), each distinct reason built once."""
+    first; 0: none), each distinct reason built once and the lists put together from arrays of digits."""
     coder = CODES.get(label)
     slugs = [t.slug for t in space.tags]
+    rest = np.array(signatures, dtype=np.int64)
+    digits = []
+    for _ in range(top):  # least significant first: the last reason first
+        rest, digit = np.divmod(rest, size)
+        digits.append(digit)
+    found, at = np.unique(np.concatenate(digits), return_inverse=True)
+    reasons = np.full(len(found), None, dtype=object)
     heads: dict[int, Any] = {}  # each tag's code (or worded label), worked out once per call
-    made: dict[int, dict[str, Any]] = {}
-    lists = []
-    for signature in signatures:
-        digits = []
-        for _ in range(top):
-            signature, digit = divmod(signature, size)
-            digits.append(digit)
-        reasons = []
-        for digit in reversed(digits):
-            if not digit:
-                continue
-            reason = made.get(digit)
-            if reason is None:
-                tag, thousandths = divmod(digit - 1, WEIGHT_STEPS + 1)
-                weight = thousandths / WEIGHT_STEPS  # the float `round(share, 3)` gives
-                head = heads.get(tag)
-                if head is None:
-                    slug = slugs[tag]
-                    head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
-                if coder is not None:
-                    reason = {"tag": slugs[tag], "code": head, "weight": weight}
-                else:
-                    reason = {"tag": slugs[tag], **head, "weight": weight, "evidence": dict(NO_EVIDENCE)}
-                made[digit] = reason
-            reasons.append(reason)
-        lists.append(reasons)
-    return lists
+    for place, digit in enumerate(found.tolist()):
+        if not digit:
+            continue
+        tag, thousandths = divmod(digit - 1, WEIGHT_STEPS + 1)
+        weight = thousandths / WEIGHT_STEPS  # the float `round(share, 3)` gives
+        head = heads.get(tag)
+        if head is None:
+            slug = slugs[tag]
+            head = heads[tag] = coder(space, slug)["code"] if coder else {"label": label(space, slug)}
+        if coder is not None:
+            reasons[place] = {"tag": slugs[tag], "code": head, "weight": weight}
+        else:
+            reasons[place] = {"tag": slugs[tag], **head, "weight": weight, "evidence": dict(NO_EVIDENCE)}
+    # One column of reasons per digit, first reason first (None: no reason).
+    columns = [reasons[column].tolist() for column in reversed(np.split(at.reshape(-1), top))]
+    return [[reason for reason in row if reason is not None] for row in zip(*columns, strict=True)]
