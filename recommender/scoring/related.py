@@ -85,13 +85,18 @@ def block_group_top(
     *,
     floors: NDArray[np.float32],
     limits: NDArray[np.intp],
+    least: NDArray[np.float32] | None = None,
     allowed: Callable[[NDArray[np.intp], NDArray[np.intp]], NDArray[np.bool_]] | None = None,
 ) -> BlockTop:
     """`group_best` of every row of a block, at or above the row's floor for each group (`floors`: rows x
-    groups, see `group_row_floors`), by row."""
+    groups, see `group_row_floors`), by row. `least`: per row, a score below which no entry can count (see
+    `least_sure`), to leave most entries out in one comparison."""
     n = block.shape[0]
-    # Below a row's least floor first (one number a row), then each entry's own group's floor.
-    above = np.flatnonzero(block.data >= np.repeat(floors.min(axis=1, initial=np.inf), np.diff(block.indptr)))
+    # Below what a row's entries must reach first (one number a row), then each entry's own group's floor.
+    lowest = floors.min(axis=1, initial=np.inf)
+    if least is not None:
+        lowest = np.maximum(lowest, least * TIE)
+    above = np.flatnonzero(block.data >= np.repeat(lowest, np.diff(block.indptr)))
     rows = np.searchsorted(block.indptr, above, side="right") - 1
     cols, scores = block.indices[above].astype(np.intp), block.data[above]
     keep = scores >= floors[rows, groups.of[cols]]
@@ -207,6 +212,18 @@ def group_floors(columns: sparse.csr_array, allowed: NDArray[np.bool_] | None, g
     last = order[place == groups.caps[group[order]] - 1]
     floors[dims[last], group[last]] = values[last]
     return floors
+
+
+def least_sure(best_floors: NDArray[np.float32], groups: Groups, limits: NDArray[np.intp]) -> NDArray[np.float32]:
+    """Per row, a score the row's `limits[row]` best sure entries all reach (see `group_best`), from the least
+    score each group's best entry can have (`best_floors`: rows x groups, `group_row_floors` of floors with
+    every cap 1); 0 where it cannot tell."""
+    counted = np.sort(best_floors[:, groups.sure >= 1], axis=1)[:, ::-1]
+    found = np.zeros(len(limits), dtype=np.float32)
+    fits = (limits >= 1) & (limits <= counted.shape[1])
+    rows = np.flatnonzero(fits)
+    found[rows] = counted[rows, limits[rows] - 1]
+    return found
 
 
 def group_row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> NDArray[np.float32]:

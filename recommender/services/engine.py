@@ -32,6 +32,7 @@ from recommender.scoring.related import (
     group_floors,
     group_row_floors,
     id_ranks,
+    least_sure,
     row_floors,
     row_of,
     scaled_columns,
@@ -294,25 +295,35 @@ class Engine:
         top = block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
         if groups is None:
             return [top.row(i)[0] for i in range(len(block))]
-        found = [top.row(i)[0] for i in range(len(block))]
         limited = np.array(limits, dtype=np.intp)
         open_rows = np.flatnonzero(~settled(top, groups, limited, k))
         if not len(open_rows):
-            return found
+            return [top.row(i)[0] for i in range(len(block))]
         key = f"group_floors:{matrix_name}:{recommender_settings.DOSE_PENALTY}:{id(groups)}"
         floors = self.derived(key, lambda: group_floors(scaled_columns(columns, factors), self.available, groups))
         floor = np.maximum(group_row_floors(pages[open_rows], floors), minimum)
+        firsts = Groups(groups.of, np.ones(groups.count, dtype=np.intp), groups.sure)
+        key = f"group_best_floors:{matrix_name}:{recommender_settings.DOSE_PENALTY}:{id(groups)}"
+        best_floors = self.derived(key, lambda: group_floors(scaled_columns(columns, factors), self.available, firsts))
+        least = least_sure(group_row_floors(pages[open_rows], best_floors), groups, limited[open_rows])
         capped = block_group_top(
             scores[open_rows],
             self.ids,
             groups,
             floors=floor,
             limits=limited[open_rows],
+            least=least,
             allowed=lambda _, c: available[c],
         )
-        for i, row in enumerate(open_rows.tolist()):
-            found[row] = np.union1d(found[row], capped.row(i)[0])
-        return found
+        # Both sets of every page as one sorted array of (page, row) keys, split by page.
+        n = len(self.ids)
+        pairs = [np.repeat(np.arange(len(block)), np.diff(top.bounds)) * n + top.cols]
+        pairs.append(np.repeat(open_rows, np.diff(capped.bounds)) * n + capped.cols)
+        keys = np.sort(np.concatenate(pairs))
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+        bounds = np.searchsorted(keys, np.arange(len(block) + 1) * n)
+        rows = keys - np.repeat(np.arange(len(block)) * n, np.diff(bounds))
+        return [rows[bounds[i] : bounds[i + 1]] for i in range(len(block))]
 
     def dose_factors(self) -> NDArray[np.float32]:
         """Each product's factor on its score: DOSE_PENALTY when a serving is over an upper limit, else 1."""
