@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 from scipy import sparse
 
+from recommender.scoring.related import run_places
 from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
 GRADE_WORDS = {
@@ -238,8 +239,7 @@ def contributor_arrays(
     _, first = np.unique(at * (len(families) + 1) + families[tags], return_index=True)
     first.sort()
     at, tags, shares = at[first], tags[first], shares[first]
-    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
-    place = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))
+    place = run_places(at)
     keep = place < top
     return at[keep], tags[keep], shares[keep], place[keep]
 

@@ -256,7 +256,7 @@ def place_pins(order: list[Ranked], pins: list[Ranked], limit: int) -> list[Rank
 
 def rank(
     page: NDArray[np.float32],
-    products: NDArray[np.float32],
+    products: NDArray[np.float32] | None,
     metas: Sequence[ProductMeta],
     *,
     rules: Sequence[Rule] = (),
@@ -280,6 +280,8 @@ def rank(
     counts, per product (`diversify`).
     """
     if scores is None:
+        if products is None:
+            raise ValueError("rank needs the products' vectors or their scores")
         scores = candidate_scores(
             page, products, metas, against=against, unwanted=unwanted, params=params, open_page=open_page,
             subject=subject,

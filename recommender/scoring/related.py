@@ -188,10 +188,13 @@ def nth_best(rows: NDArray[np.intp], scores: NDArray[np.float32], nth: NDArray[n
 
 def run_places(keys: NDArray[np.intp]) -> NDArray[np.intp]:
     """Each entry's place in its run of equal keys (`keys` sorted): 0, 1, 2, ... from where each run starts."""
+    at = np.arange(len(keys))
     if not len(keys):
-        return np.zeros(0, dtype=np.intp)
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+        return at
+    starts = np.empty(len(keys), dtype=bool)
+    starts[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    return at - np.maximum.accumulate(np.where(starts, at, 0))
 
 
 def group_floors(columns: sparse.csr_array, allowed: NDArray[np.bool_] | None, groups: Groups) -> NDArray[np.float32]:

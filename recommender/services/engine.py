@@ -383,15 +383,22 @@ class Engine:
             keep &= ~np.isin(self.primary[rows], unwanted)
         return keep
 
-    def candidate_scores(
-        self, p: Prepared, rows: NDArray[np.intp], products: NDArray[np.float32]
-    ) -> NDArray[np.float32]:
-        """`rank.candidate_scores` of these rows (`products`: their vectors, `p.matrix[rows]`) for a page, from
-        the engine's arrays (no loop over products)."""
+    def candidate_scores(self, p: Prepared, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """`rank.candidate_scores` of these rows for a page, from the engine's arrays (no loop over products).
+
+        Only the page's own tags are read from the product rows (a few columns, not the whole rows), and
+        summed in tag order, as the sparse products of `candidates_many` sum them: products with the same
+        vector get the very same score, so ties break by id (a BLAS dot product's rounding depends on
+        where a row sits in the matrix).
+        """
         guarded = self.guarded_rows(p.subject)[rows]
-        scores = np.where(guarded, products @ p.page, products @ p.open_page)
-        scores = np.where(self.over_limit[rows], scores * recommender_settings.DOSE_PENALTY, scores)
-        return np.where(self.allowed(p, rows), scores, -1.0).astype(np.float32)
+        named = np.flatnonzero(p.page)  # the open page names a part of these
+        products = p.matrix[np.ix_(rows, named)]
+        full = tag_ordered_dot(products, p.page[named])
+        if p.open_page is not p.page:
+            full = np.where(guarded, full, tag_ordered_dot(products, p.open_page[named]))
+        scores = np.where(self.over_limit[rows], full * np.float32(recommender_settings.DOSE_PENALTY), full)
+        return np.where(self.allowed(p, rows), scores, np.float32(-1.0)).astype(np.float32)
 
     def matrix_for(self, weights: Mapping[str, float]) -> NDArray[np.float32]:
         """Product lines count only on a page that names one; elsewhere they would only dilute a
@@ -489,13 +496,12 @@ class Engine:
 
     def ranked(self, p: Prepared, query: PageQuery, rows: NDArray[np.intp], params: RankParams) -> list[Ranked]:
         """One page's candidates ranked by the rules."""
-        products = p.matrix[rows]
         keys = self.cap_keys(params)
         return rank(
             p.page,
-            products,
+            None,
             metas_at(self.metas, rows),
-            scores=self.candidate_scores(p, rows, products),
+            scores=self.candidate_scores(p, rows),
             ids=self.ids[rows],
             rules=query.rules,
             against=p.against,
@@ -533,6 +539,15 @@ class Engine:
                 Item(r.product_id, position, round(r.score, 4), why, self.cautions.get(r.product_id, []), link_params)
             )
         return items
+
+
+def tag_ordered_dot(rows: NDArray[np.float32], weights: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each row's dot product with `weights`, summed term by term in column order (float32, as scipy's sparse
+    products sum), so equal rows give equal sums wherever they sit."""
+    total = np.zeros(len(rows), dtype=np.float32)
+    for column, weight in enumerate(weights.tolist()):
+        total += rows[:, column] * np.float32(weight)
+    return total
 
 
 def metas_at(metas: list[ProductMeta], rows: NDArray[np.intp]) -> list[ProductMeta]:

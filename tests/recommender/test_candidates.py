@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from django.test import override_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.store import seed_pages, seed_products
 from recommender.models import ContentPage, PageTag, Placement
-from recommender.scoring.related import best
-from recommender.services.engine import engine_build
+from recommender.scoring.related import best, sparse_columns, sparse_rows
+from recommender.services.engine import engine_build, tag_ordered_dot
 from recommender.services.refresh import page_inputs, pages_compute
 from shop.catalog.models import Product
 
@@ -91,3 +93,26 @@ def test_lists_from_candidates_are_the_lists_of_ranking_the_whole_catalog(deep_s
         whole = pages_compute(pages, engine, limit=limit)
     assert sum(len(items) for items in whole.values()) > len(pages)
     assert lists == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.floats(0, 1, width=32), min_size=9, max_size=9), min_size=1, max_size=30),
+    st.lists(st.floats(0, 1, width=32), min_size=9, max_size=9),
+    st.randoms(use_true_random=False),
+)
+def test_ranking_sums_each_score_as_the_candidates_sparse_product_does(rows, weights, random) -> None:
+    """Equal product rows score equally wherever they sit (so ties break by id), and exactly as the sparse
+    product that chose the candidates: a candidate's score and its ranked score are one number."""
+    matrix = np.array(rows + rows, dtype=np.float32)  # every row twice
+    order = list(range(len(matrix)))
+    random.shuffle(order)
+    matrix = matrix[order]
+    page = np.array(weights, dtype=np.float32)
+    named = np.flatnonzero(page)
+    found = tag_ordered_dot(matrix[:, named], page[named])
+    sparse_scores = (sparse_rows(page[np.newaxis, :]) @ sparse_columns(matrix)).toarray()[0]
+    assert found.tobytes() == sparse_scores.astype(np.float32).tobytes()
+    by_row: dict[bytes, float] = {}
+    for row, score in zip(matrix, found.tolist(), strict=True):
+        assert by_row.setdefault(row.tobytes(), score) == score
