@@ -21,7 +21,7 @@ from recommender.adapters import NutrientFact, ProductRecord, get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.explain import coded, contributors, explained, in_sentence, keep, tag_name
-from recommender.scoring.rank import ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
+from recommender.scoring.rank import TOP_WINDOW, ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
 from recommender.scoring.related import (
     Groups,
     best,
@@ -35,6 +35,7 @@ from recommender.scoring.related import (
     least_sure,
     row_floors,
     row_of,
+    run_places,
     scaled_columns,
     settled,
     sparse_columns,
@@ -480,7 +481,22 @@ class Engine:
         prepared = self.prepare_many([q.weights for q in queries], [q.advised for q in queries])
         candidates = self.candidates_many(prepared, [q.rules for q in queries], limit)
         params = self.params(limit)
-        ranked = [self.ranked(p, q, rows, params) for p, q, rows in zip(prepared, queries, candidates, strict=True)]
+        plain = [
+            j for j, (p, q, rows) in enumerate(zip(prepared, queries, candidates, strict=True))
+            if self.ranks_plainly(p, q, rows, params)
+        ]  # fmt: skip
+        ranked: list[list[Ranked]] = [[] for _ in queries]
+        together = self.ranked_together([prepared[j] for j in plain], [candidates[j] for j in plain], params)
+        for j, found in zip(plain, together, strict=True):
+            ranked[j] = found
+        # A guarded product (iron) among the first few would move: those pages go through the rules.
+        window = TOP_WINDOW + 1
+        unsettled = [
+            j for j in plain
+            if self.guarded_rows(prepared[j].subject)[candidates[j][[r.index for r in ranked[j][:window]]]].any()
+        ]  # fmt: skip
+        for j in sorted(set(range(len(queries))) - set(plain) | set(unsettled)):
+            ranked[j] = self.ranked(prepared[j], queries[j], candidates[j], params)
         # Every item of every page explained in one numpy pass: a row is an item's vector times its page's.
         chosen = [
             p.matrix[rows[[r.index for r in found]]] * p.page
@@ -493,6 +509,51 @@ class Engine:
             lists.append(self.items(q, found, reasons))
             at += len(found)
         return lists
+
+    def ranks_plainly(self, p: Prepared, query: PageQuery, rows: NDArray[np.intp], params: RankParams) -> bool:
+        """Whether only the scores and one diversity cap order this page's list (most pages), unless a guarded
+        product comes among the first few (`compute_many` checks): no rules, no nutrient held back from
+        leading, and a lead share the best product meets."""
+        one_cap = not (params.max_per_nutrient and params.max_per_brand)
+        return not query.rules and not p.held_back and one_cap and params.lead_share <= 1
+
+    def ranked_together(
+        self, pages: Sequence[Prepared], candidates: Sequence[NDArray[np.intp]], params: RankParams
+    ) -> list[list[Ranked]]:
+        """`ranked` of pages that `ranks_plainly`, all at once: sorted by score (ties by id), the cap counted
+        and the first `limit` taken in a few array passes over every page's candidates together, as `rank`
+        orders one page (the rules it has besides change nothing on such a page)."""
+        lengths = np.array([len(rows) for rows in candidates], dtype=np.intp)
+        page = np.repeat(np.arange(len(pages)), lengths)
+        local = np.arange(len(page)) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # index in its candidates
+        rows = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.intp)
+        scores = np.concatenate(
+            [self.candidate_scores(p, r) for p, r in zip(pages, candidates, strict=True)]
+            or [np.zeros(0, dtype=np.float32)]
+        )
+        eligible = scores >= params.min_score
+        page, local, rows, scores = page[eligible], local[eligible], rows[eligible], scores[eligible]
+        order = np.lexsort((self.ids[rows], -scores, page))
+        page, local, rows, scores = page[order], local[order], rows[order], scores[order]
+        held = np.ones(len(page), dtype=bool)
+        keys, cap = self.cap_keys(params), params.max_per_nutrient or params.max_per_brand
+        if keys is not None and cap and len(page):
+            counted = keys[rows]
+            within = page * (int(counted.max()) + 2) + counted + 1  # (page, what the cap counts) as one number
+            by = np.argsort(within, kind="stable")
+            place = np.empty(len(page), dtype=np.intp)
+            place[by] = run_places(within[by])
+            held = (counted < 0) | (place < cap)
+        order = np.lexsort((np.arange(len(page)), ~held, page))  # held first, then those over the cap
+        page, local, rows, scores = page[order], local[order], rows[order], scores[order]
+        listed = run_places(page) < params.limit
+        page, local, rows, scores = page[listed], local[listed], rows[listed], scores[listed]
+        items = [
+            Ranked(i, pid, score)
+            for i, pid, score in zip(local.tolist(), self.ids[rows].tolist(), scores.tolist(), strict=True)
+        ]
+        bounds = np.searchsorted(page, np.arange(len(pages) + 1)).tolist()
+        return [items[bounds[j] : bounds[j + 1]] for j in range(len(pages))]
 
     def ranked(self, p: Prepared, query: PageQuery, rows: NDArray[np.intp], params: RankParams) -> list[Ranked]:
         """One page's candidates ranked by the rules."""

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.store import seed_pages, seed_products
-from recommender.models import ContentPage, PageTag, Placement
+from recommender.models import ContentPage, PageTag, Placement, ProductTag, Tag
 from recommender.scoring.related import best, sparse_columns, sparse_rows
-from recommender.services.engine import engine_build, tag_ordered_dot
+from recommender.services.engine import Engine, engine_build, tag_ordered_dot
 from recommender.services.refresh import page_inputs, pages_compute
 from shop.catalog.models import Product
 
@@ -116,3 +116,30 @@ def test_ranking_sums_each_score_as_the_candidates_sparse_product_does(rows, wei
     by_row: dict[bytes, float] = {}
     for row, score in zip(matrix, found.tolist(), strict=True):
         assert by_row.setdefault(row.tobytes(), score) == score
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "caps", [{"MAX_PER_NUTRIENT": 3, "MAX_PER_BRAND": 0}, {"MAX_PER_NUTRIENT": 0, "MAX_PER_BRAND": 2}]
+)
+def test_pages_ranked_together_are_ranked_as_the_rules_rank_each(deep_store, caps, monkeypatch) -> None:
+    """Most pages are ranked together in array passes (`Engine.ranked_together`); they get the lists `rank`
+    gives each page on its own, guarded products (iron) among their candidates included."""
+    # Pages where iron products score near the top without being the page's subject: the guarded rule moves them.
+    tags = {t.slug: t for t in Tag.objects.filter(slug__in=["iron", "magnesium"])}
+    for n in range(3):  # iron with magnesium, as much of each
+        product = Product.objects.create(sku=f"FE-MG-{n}", slug=f"fe-mg-{n}", name=f"Iron and magnesium {n}", price=9)
+        for slug in ("iron", "magnesium"):
+            ProductTag.objects.create(product=product, tag=tags[slug], relevance=1.0, status=ProductTag.Status.APPROVED)
+    for n, weight in enumerate([0.99, 0.9, 0.6]):
+        page = ContentPage.objects.create(slug=f"iron-{n}", url=f"/iron-{n}/", title="Iron", text="Iron.")
+        PageTag.objects.create(page=page, tag=tags["magnesium"], weight=1.0)
+        PageTag.objects.create(page=page, tag=tags["iron"], weight=weight)
+    engine = engine_build()
+    pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
+    with override_settings(RECOMMENDER=caps):
+        together = pages_compute(pages, engine, limit=8)
+        monkeypatch.setattr(Engine, "ranks_plainly", lambda *args: False)
+        one_by_one = pages_compute(pages, engine, limit=8)
+    assert together == one_by_one
+    assert sum(bool(items) for items in together.values()) > len(pages) / 2
