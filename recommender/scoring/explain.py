@@ -305,16 +305,17 @@ def explained(
     Many pages' contributors come from one `contributors` call over their items' rows stacked (each row is
     explained on its own), so a chunk of pages costs one numpy pass, not one per page.
     """
-    about: dict[str, tuple[dict[str, Any], Relation | None]] = {}
+    about: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # each tag's words and evidence, once a page
     lists = []
     for tags in found:
         reasons = []
         for slug, share in tags:
-            if slug not in about:
-                about[slug] = tag_reason(space, page_weights, slug)
-            words, rel = about[slug]
-            evidence = {"grade": rel.grade if rel else None, "citations": list(rel.citations) if rel else []}
-            reasons.append({"tag": slug, **words, "weight": share, "evidence": evidence})
+            known = about.get(slug)
+            if known is None:
+                words, rel = tag_reason(space, page_weights, slug)
+                evidence = {"grade": rel.grade if rel else None, "citations": list(rel.citations) if rel else []}
+                known = about[slug] = (words, evidence)  # shared by the page's reasons: lists are only serialised
+            reasons.append({"tag": slug, **known[0], "weight": share, "evidence": known[1]})
         lists.append(reasons)
     return lists
 

@@ -595,7 +595,8 @@ class Engine:
                 "utm_campaign": query.campaign,
                 "utm_content": self.skus.get(r.product_id, ""),
             }
-            link_params.update({k: v for k, v in r.link_params.items() if v})
+            if r.link_params:
+                link_params.update({k: v for k, v in r.link_params.items() if v})
             items.append(
                 Item(r.product_id, position, round(r.score, 4), why, self.cautions.get(r.product_id, []), link_params)
             )
