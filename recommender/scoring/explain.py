@@ -379,14 +379,11 @@ def simple_reasons_pairs(
     label: Any,
     *,
     top: int = 2,
-    made: dict[int, list[dict[str, Any]]] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """`simple_reasons` for each row of element-wise products (pairs of vectors, many lists at once).
 
     With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
-    `made` keeps the lists built so far, by signature, for the next call with the same space and label
-    (the blocks of one refresh share most of their lists).
     """
     n = contributions.shape[0]
     at, tags, shares, place = contributor_arrays(space, contributions, top=top)
@@ -405,11 +402,7 @@ def simple_reasons_pairs(
         signature *= size
         signature[at[here]] += entry[here] + 1
     signatures, which = np.unique(signature, return_inverse=True)
-    made = {} if made is None else made
-    missing = [sig for sig in signatures.tolist() if sig not in made]
-    if missing:
-        made.update(zip(missing, reason_lists(space, label, missing, size, top), strict=True))
-    built = [made[sig] for sig in signatures.tolist()]
+    built = reason_lists(space, label, signatures.tolist(), size, top)
     return [built[i] for i in which.reshape(-1).tolist()]
 
 

@@ -252,8 +252,7 @@ def pair_reasons(
         return []
     left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
     pairs = engine.product_rows()[left].multiply(targets[top.cols])
-    made: dict[int, list[dict[str, Any]]] = engine.derived(f"reason_lists:{label.__name__}", dict)
-    return simple_reasons_pairs(engine.space, pairs, label, made=made)
+    return simple_reasons_pairs(engine.space, pairs, label)
 
 
 def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:

@@ -56,29 +56,6 @@ def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
     assert simple_reasons_pairs(s, contributions, label, top=top) == one_by_one(s, contributions, label, top)
 
 
-@settings(max_examples=60, deadline=None)
-@given(first=pairs, second=pairs)
-def test_lists_kept_from_an_earlier_block_are_the_lists_built_afresh(first, second):
-    """A refresh's blocks share the lists they built (`made`): a later block's reasons are the same as building
-    them on their own, and a list two blocks hold is one object."""
-    s = space()
-
-    def block(rows):
-        dense = np.zeros((len(rows), s.size), dtype=np.float32)
-        dense[:, :8] = np.asarray(rows, dtype=np.float32)
-        return sparse.csr_array(dense)
-
-    made: dict = {}
-    earlier = simple_reasons_pairs(s, block(first), shared_label, made=made)
-    later = simple_reasons_pairs(s, block(second), shared_label, made=made)
-    assert later == one_by_one(s, block(second), shared_label, 2)
-    assert earlier == one_by_one(s, block(first), shared_label, 2)
-    for rows, reasons in ((first, earlier), (second, later)):
-        for row, why in zip(rows, reasons, strict=True):
-            if row == first[0] and why:
-                assert why is earlier[0]
-
-
 def test_articles_label_words_its_own_code():
     s = space()
     contributions = sparse.csr_array(np.eye(3, s.size, dtype=np.float32))
