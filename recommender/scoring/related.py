@@ -236,7 +236,8 @@ def group_row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> ND
         return found
     at = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
     np.maximum.at(found, at, block.data[:, np.newaxis] * floors[block.indices])
-    return found * np.float32(1 - 1e-6)
+    # Scores are float32 sums: stay a hair below, so rounding never drops an entry that ties the floor.
+    return found * TIE
 
 
 def id_ranks(ids: NDArray[np.int64]) -> NDArray[np.intp]:
@@ -268,18 +269,9 @@ def ranked_order(rows: NDArray[np.intp], scores: NDArray[np.float32], ranks: NDA
 
 def column_floors(columns: sparse.csr_array, allowed: NDArray[np.bool_] | None, rank: int) -> NDArray[np.float32]:
     """Per dimension (a row of `columns`, a matrix transposed), its `rank`-th largest value among the
-    allowed columns, 0 where fewer hold it."""
-    floors = np.zeros(columns.shape[0], dtype=np.float32)
-    if len(columns.data) and columns.data.min() < 0:
-        return floors  # no floor holds (`row_floors`)
-    for dim in range(columns.shape[0]):
-        start, end = columns.indptr[dim], columns.indptr[dim + 1]
-        values = columns.data[start:end]
-        if allowed is not None:
-            values = values[allowed[columns.indices[start:end]]]
-        if len(values) >= rank:
-            floors[dim] = np.partition(values, len(values) - rank)[len(values) - rank]
-    return floors
+    allowed columns, 0 where fewer hold it: `group_floors` with every column in one group."""
+    one = Groups(np.zeros(columns.shape[1], dtype=np.intp), np.array([rank], dtype=np.intp), np.zeros(1, dtype=np.intp))
+    return group_floors(columns, allowed, one)[:, 0]
 
 
 def scaled_columns(columns: sparse.csr_array, factors: NDArray[np.float32]) -> sparse.csr_array:
@@ -294,16 +286,10 @@ def row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> NDArray[
     `column_floors(columns, ..., rank)`: for every dimension a row holds, `rank` columns score at least
     the row's weight times that dimension's floor (the other terms add nothing negative).
 
-    Exact only when both sides are non-negative, as tag vectors are; a negative weight gives no floor.
+    Exact only when both sides are non-negative, as tag vectors are; a negative weight gives no floor
+    (`group_row_floors` with one group).
     """
-    found = np.zeros(block.shape[0], dtype=np.float32)
-    if len(block.data) and (block.data.min() < 0 or floors.min() < 0):
-        return found
-    np.maximum.at(
-        found, np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)), block.data * floors[block.indices]
-    )
-    # Scores are float32 sums: stay a hair below, so rounding never drops an entry that ties the floor.
-    return found * np.float32(1 - 1e-6)
+    return group_row_floors(block, floors[:, np.newaxis])[:, 0]
 
 
 def sparse_rows(matrix: NDArray[np.float32]) -> sparse.csr_array:
