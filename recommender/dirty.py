@@ -146,6 +146,15 @@ class Taken:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """What a run of drains took, as far as a kept engine needs to know: the products, and whether any page
+    changed (the engine keeps what it built from the pages only while none did)."""
+
+    products: set[int]
+    pages: bool
+
+
+@dataclass(frozen=True)
 class DrainMark:
     """Where the drain log stands: its epoch (new whenever Redis lost the log, e.g. a flush or a restart
     without persistence, so numbers start again) and the number of the last drain."""
@@ -196,9 +205,14 @@ def pop_dirty() -> Taken:
 
 
 def _log_taken(client: Any, epoch: str, number: int, taken: dict[str, set[int]]) -> bool:
-    """Log the products drain `number` took (or that it took "all"); False when Redis fails here (readers
-    then find no entry for this number and build a new snapshot)."""
-    entry = {"epoch": epoch, "all": bool(taken["all"]), "products": sorted(i for i in taken["products"] if i)}
+    """Log the products drain `number` took, whether it took pages (or that it took "all"); False when Redis
+    fails here (readers then find no entry for this number and build a new snapshot)."""
+    entry = {
+        "epoch": epoch,
+        "all": bool(taken["all"]),
+        "pages": bool(taken["pages"]),
+        "products": sorted(i for i in taken["products"] if i),
+    }
     try:
         client.set(log_key(number), orjson.dumps(entry), ex=LOG_SECONDS)
         return True
@@ -216,13 +230,13 @@ def log_key(number: int) -> str:
     return f"recommender:dirty:log:{number}"
 
 
-def changes_between(epoch: str, first: int, last: int) -> set[int] | None:
-    """The product ids that drains `first` to `last` (both included) of this epoch took, or None when that
-    is not known: a drain in the range took "all" (the taxonomy changed), its entry expired, is not written
-    yet or belongs to another epoch, or Redis does not answer. None means: only a new snapshot of the
-    catalog is exact."""
+def changes_between(epoch: str, first: int, last: int) -> Changes | None:
+    """What drains `first` to `last` (both included) of this epoch took, or None when that is not known: a
+    drain in the range took "all" (the taxonomy changed), its entry expired, is not written yet or belongs to
+    another epoch, or Redis does not answer. None means: only a new snapshot of the catalog is exact. An
+    entry that does not say whether its drain took pages (written before entries did) counts as one that did."""
     if last < first:
-        return set()
+        return Changes(set(), pages=False)
     if last - first >= LOG_SPAN:
         return None
     try:
@@ -233,12 +247,14 @@ def changes_between(epoch: str, first: int, last: int) -> set[int] | None:
     if entries is None or any(entry is None for entry in entries):
         return None
     products: set[int] = set()
+    pages = False
     for entry in entries:
         data = orjson.loads(entry)
         if data["all"] or data.get("epoch") != epoch:
             return None
         products.update(data["products"])
-    return products
+        pages = pages or data.get("pages", True)
+    return Changes(products, pages)
 
 
 def drains_taken() -> DrainMark | None:

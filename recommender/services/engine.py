@@ -160,6 +160,7 @@ class Engine:
     taxonomy: Taxonomy | None = None  # what `engine_patch` builds new product rows from
     _columns: dict[str, sparse.csr_array] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _of_pages: dict[str, Any] = field(default_factory=dict, repr=False)
     _guarded: dict[str, NDArray[np.bool_]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -183,9 +184,22 @@ class Engine:
         value: T = self._derived[key]
         return value
 
-    def forget_derived(self) -> None:
-        """Drop what was derived from data outside the engine (the pages), so it is built again."""
-        self._derived.clear()
+    def of_pages(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, once per snapshot of the pages: data built from the published pages and the taxonomy
+        (never from products), which a patched engine keeps while no page changed (`pages_kept_from`)."""
+        if key not in self._of_pages:
+            self._of_pages[key] = make()
+        value: T = self._of_pages[key]
+        return value
+
+    def pages_kept_from(self, other: Engine) -> None:
+        """Take over `other`'s data of the pages (`of_pages`): the pages did not change since it was built."""
+        if other is not self:
+            self._of_pages = dict(other._of_pages)
+
+    def forget_pages(self) -> None:
+        """Drop the data of the pages (`of_pages`): a page changed, so it is built again when asked for."""
+        self._of_pages.clear()
 
     def dims(self, slugs: frozenset[str]) -> list[int]:
         return [self.space.index[s] for s in slugs if s in self.space.index]
@@ -514,8 +528,13 @@ class Engine:
         """Whether only the scores and one diversity cap order this page's list (most pages), unless a guarded
         product comes among the first few (`compute_many` checks): no rules, no nutrient held back from
         leading, and a lead share the best product meets."""
-        one_cap = not (params.max_per_nutrient and params.max_per_brand)
-        return not query.rules and not p.held_back and one_cap and params.lead_share <= 1
+        return not query.rules and not p.held_back and self.plain_params(params)
+
+    @staticmethod
+    def plain_params(params: RankParams) -> bool:
+        """Whether these settings let a page rank plainly (`ranks_plainly`): at most one diversity cap, and a
+        lead share the best product meets."""
+        return not (params.max_per_nutrient and params.max_per_brand) and params.lead_share <= 1
 
     def ranked_together(
         self, pages: Sequence[Prepared], candidates: Sequence[NDArray[np.intp]], params: RankParams

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from numpy.typing import NDArray
 
 from recommender import metrics
 from recommender.adapters import get_adapter
@@ -91,9 +92,8 @@ def in_force(now: object) -> Q:
     return (Q(starts_at__isnull=True) | Q(starts_at__lte=now)) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
 
 
-def page_inputs(pages: Sequence[ContentPage]) -> dict[int, PageInput]:
+def page_inputs(ids: Sequence[int]) -> dict[int, PageInput]:
     """Weights, advice and rules of these pages in four queries."""
-    ids = [p.pk for p in pages]
     weights: dict[int, dict[str, float]] = {pk: {} for pk in ids}
     advised: dict[int, set[str]] = defaultdict(set)
     rows = PageTag.objects.filter(page_id__in=ids).values_list("page_id", "tag__slug", "weight", "advised_against")
@@ -125,6 +125,19 @@ def page_inputs(pages: Sequence[ContentPage]) -> dict[int, PageInput]:
     return inputs
 
 
+def pages_with_rules(ids: Sequence[int]) -> set[int]:
+    """Which of these pages have a rule in force (`page_inputs`' rules: a placement on the page or on a tag
+    it names, a link to it), in three small queries instead of reading every page's tags."""
+    now = timezone.now()
+    placements = Placement.objects.filter(in_force(now))
+    ruled = set(placements.filter(page_id__in=ids).values_list("page_id", flat=True))
+    tags = placements.filter(page__isnull=True, tag__isnull=False).values_list("tag_id", flat=True)
+    named = PageTag.objects.filter(page_id__in=ids, tag_id__in=list(tags), weight__gt=0)
+    ruled |= set(named.values_list("page_id", flat=True))
+    ruled |= set(ArticleLink.objects.filter(active_links(), page_id__in=ids).values_list("page_id", flat=True))
+    return ruled
+
+
 def placement_rule(p: Placement) -> Rule:
     utm = {"utm_source": p.utm_source, "utm_medium": p.utm_medium, "utm_campaign": p.utm_campaign or p.campaign}
     return Rule(p.product_id, p.action, p.position, p.factor, tuple((k, v) for k, v in utm.items() if v))
@@ -136,10 +149,13 @@ def link_rule(link: ArticleLink) -> Rule:
 
 
 def pages_analyse(pages: Sequence[ContentPage], engine: Engine) -> None:
-    """Analyse the pages whose text changed since their last analysis (usually none)."""
-    for page in pages:
-        if not page.analysed_at or page.content_hash != content_hash(page.title, page.text):
-            page_analyse(page=page, lexicon=engine.lexicon)
+    """Analyse the pages whose text changed since their last analysis (usually none); the engine's data of
+    the pages (`Engine.of_pages`) is built again after any did."""
+    stale = [p for p in pages if not p.analysed_at or p.content_hash != content_hash(p.title, p.text)]
+    for page in stale:
+        page_analyse(page=page, lexicon=engine.lexicon)
+    if stale:
+        engine.forget_pages()
 
 
 # ---------------------------------------------------------------- computing
@@ -149,7 +165,7 @@ def page_compute(*, page: ContentPage, engine: Engine, limit: int | None = None)
     """The list a page would show now; writes nothing (a page whose text changed is analysed in memory)."""
     if not page.published:
         return []
-    data = page_inputs([page])[page.pk]
+    data = page_inputs([page.pk])[page.pk]
     weights, advised = data.weights, data.advised
     if not page.analysed_at or page.content_hash != content_hash(page.title, page.text):
         found = page_extract(engine.lexicon, title=page.title, text=page.text)
@@ -162,7 +178,7 @@ def page_compute(*, page: ContentPage, engine: Engine, limit: int | None = None)
 
 def pages_compute(pages: Sequence[ContentPage], engine: Engine, *, limit: int | None = None) -> dict[int, list[Item]]:
     """Lists of analysed pages against one engine snapshot, scored as one block; unpublished pages get none."""
-    inputs = page_inputs(pages)
+    inputs = page_inputs([p.pk for p in pages])
     published = [page for page in pages if page.published]
     queries = [
         PageQuery(inputs[p.pk].weights, inputs[p.pk].advised, tuple(inputs[p.pk].rules), p.slug) for p in published
@@ -267,7 +283,7 @@ def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
     change reaches a handful of pages, not every page that shares a tag with the product.
     """
     rows = available_rows(engine, product_ids)
-    found = pages_reached(engine, rows) if rows else set()
+    found = pages_entered(engine, rows)
     found |= set(Recommendation.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
     found |= set(ArticleLink.objects.filter(product_id__in=product_ids).values_list("page_id", flat=True))
     placed = Placement.objects.filter(product_id__in=product_ids)
@@ -283,20 +299,90 @@ def available_rows(engine: Engine, product_ids: Sequence[int]) -> list[int]:
     return [row for row in rows if engine.available[row]]
 
 
-def pages_reached(engine: Engine, rows: list[int]) -> set[int]:
-    """Published pages where any of these product rows scores at least the minimum score."""
-    pages = engine.derived("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
-    ids = pages.ids
+@dataclass(frozen=True)
+class PageReach:
+    """The published pages as the rules score them (`Engine.prepare`), stacked by the product matrix they
+    score against: built from the pages alone, so a patched engine keeps it while no page changes."""
+
+    # (whether they score against the matrix with product lines, page ids, whole pages, opened pages)
+    groups: list[tuple[bool, list[int], NDArray[np.float32], NDArray[np.float32]]]
+    held_back: frozenset[int]  # pages holding a nutrient back from leading their list (`Prepared.held_back`)
+
+
+def page_reach(engine: Engine) -> PageReach:
+    """`PageReach` of the engine's page matrix: the pages naming a product line score against the product
+    matrix, the others against its plain form (`Engine.matrix_for`)."""
+    pages = engine.of_pages("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
     prepared = engine.prepare_many(pages.weights, vectors=pages.matrix)
-    found: set[int] = set()
-    for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
-        group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
+    groups = []
+    for lines in (True, False):
+        group = [j for j, p in enumerate(prepared) if (p.matrix is engine.products) == lines]
+        if group:
+            whole = np.vstack([prepared[j].page for j in group])
+            opened = np.vstack([prepared[j].open_page for j in group])
+            groups.append((lines, [pages.ids[j] for j in group], whole, opened))
+    return PageReach(groups, frozenset(pk for pk, p in zip(pages.ids, prepared, strict=True) if p.held_back))
+
+
+def pages_reached(engine: Engine, rows: list[int]) -> dict[int, float]:
+    """Published pages where any of these product rows scores at least the minimum score, with the best
+    score one of them can rank with there (the higher of its scores against the whole page and against the
+    page without guarded nutrients; before any dose penalty)."""
+    if not rows:
+        return {}
+    reach = engine.of_pages("page_reach", lambda: page_reach(engine))
+    found: dict[int, float] = {}
+    for lines, ids, whole, opened in reach.groups:
+        matrix = engine.products if lines or engine.plain is None else engine.plain
         products = matrix[rows].T
-        whole = np.vstack([prepared[j].page for j in group]) @ products
-        opened = np.vstack([prepared[j].open_page for j in group]) @ products
-        best = np.maximum(whole, opened).max(axis=1)
-        found |= {ids[group[j]] for j in np.flatnonzero(best >= recommender_settings.MIN_SCORE - 1e-6)}
+        best = np.maximum(whole @ products, opened @ products).max(axis=1)
+        at = np.flatnonzero(best >= recommender_settings.MIN_SCORE - 1e-6)
+        found.update(zip((ids[j] for j in at), best[at].tolist(), strict=True))
     return found
+
+
+def pages_entered(engine: Engine, rows: list[int]) -> set[int]:
+    """Published pages whose lists these product rows can enter now (pages listing them are not asked about).
+
+    A product enters a list only if it scores at least the minimum score there. A page whose stored list is
+    full, ranks plainly (scores and one diversity cap alone: no rules, no nutrient held back) and lists
+    nothing over its cap takes it only if it also scores at least the lowest listed score: with less, it
+    ranks after every listed product, and it counts toward no listed product's cap, so the list stays as it
+    is. (A list holding a product over its cap takes any product the cap holds, whatever its score.) A
+    stock feed's change to a product listed nowhere therefore recomputes few pages, not every page that
+    shares a tag with it.
+    """
+    reached = pages_reached(engine, rows)
+    floors = entry_floors(engine, sorted(reached))
+    tolerance = 1e-4  # stored scores are rounded to four places
+    return {pk for pk, score in reached.items() if score >= floors.get(pk, -1.0) - tolerance}
+
+
+def entry_floors(engine: Engine, page_ids: list[int]) -> dict[int, float]:
+    """The lowest listed score of each of these pages whose stored list a product enters only above it (see
+    `pages_entered`); the others have none."""
+    limit = recommender_settings.STORED_LIMIT
+    params = engine.params(limit)
+    if not page_ids or not engine.plain_params(params):
+        return {}
+    reach = engine.of_pages("page_reach", lambda: page_reach(engine))
+    ruled = pages_with_rules(page_ids)
+    plain = [pk for pk in page_ids if pk not in ruled and pk not in reach.held_back]
+    stored = Recommendation.objects.filter(page_id__in=plain, page__state__computed_at__isnull=False)
+    listed: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for pk, product_id, score in stored.values_list("page_id", "product_id", "score"):
+        listed[pk].append((product_id, score))
+    keys, cap = engine.cap_keys(params), params.max_per_nutrient or params.max_per_brand
+    floors = {}
+    for pk, items in listed.items():
+        if len(items) < limit or any(product_id not in engine.row_of for product_id, _ in items):
+            continue
+        if keys is not None and cap:
+            counted = Counter(int(keys[engine.row_of[product_id]]) for product_id, _ in items)
+            if any(count > cap for key, count in counted.items() if key >= 0):
+                continue  # a product over its cap is listed: a product the cap holds goes ahead of it
+        floors[pk] = min(score for _, score in items)
+    return floors
 
 
 def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
@@ -437,7 +523,7 @@ def pages_refresh_in_chunks(
 def related_refresh_in_chunks(engine: Engine, ids: list[int], summary: RefreshSummary) -> None:
     if not ids:
         return
-    pages = engine.derived("page_matrix", lambda: page_matrix(engine))
+    pages = engine.of_pages("page_matrix", lambda: page_matrix(engine))
     compute_s = 0.0
     model = get_adapter().model()
     links = links_in_force(None if len(ids) > CHUNK else ids)

@@ -106,8 +106,12 @@ def brought_up_to_date(kept: Snapshot, drain: DrainMark, changed: Collection[int
     taken = changes_between(drain.epoch, kept.drain.number + 1, drain.number)
     if taken is None:
         return engine_build()
-    kept.engine.forget_derived()  # pages may have changed too: what was derived from them goes
-    return engine_patch(kept.engine, taken | set(changed))
+    engine = engine_patch(kept.engine, taken.products | set(changed))
+    if taken.pages:  # what was built from the pages is built again when asked for
+        engine.forget_pages()
+    else:  # a stock feed's drains: the page matrix and the pages' reach stay as they are
+        engine.pages_kept_from(kept.engine)
+    return engine
 
 
 def forget() -> None:

@@ -33,7 +33,7 @@ def test_candidates_are_the_best_allowed_products_of_the_whole_catalog(skewed_st
     Product.objects.filter(pk__in=every_fifth).update(in_stock=False)
     engine = engine_build()
     pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
-    inputs = page_inputs(pages)
+    inputs = page_inputs([p.pk for p in pages])
     prepared = engine.prepare_many([inputs[p.pk].weights for p in pages], [inputs[p.pk].advised for p in pages])
     assert any(engine.only_stock_rules(p) for p in prepared)
     assert any(not engine.only_stock_rules(p) for p in prepared)

@@ -19,6 +19,7 @@ from recommender.models import ContentPage, Placement, Tag
 from recommender.services import snapshot
 from recommender.services.engine import Engine, engine_build, engine_patch
 from recommender.services.products import product_update
+from recommender.services.related import page_matrix
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import NutrientAmount, Product
 
@@ -154,3 +155,44 @@ def test_an_engine_built_before_the_first_drain_is_patched_by_it(demo: None, mon
         assert not engine.available[engine.row_of[product.pk]]
     finally:
         snapshot.keep_engines(False)
+
+
+@pytest.mark.django_db
+def test_what_an_engine_built_from_the_pages_is_kept_until_a_page_changes(
+    demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page matrix and the pages' reach (`Engine.of_pages`) go with the engine through drains that took only
+    products (a stock feed), and are built again after a drain that took a page."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    snapshot.keep_engines()
+    try:
+        kept = snapshot.engine_for()
+        pages = kept.of_pages("page_matrix", lambda: page_matrix(kept))
+        product = Product.objects.filter(pk__in=kept.row_of, in_stock=True).order_by("pk").first()
+        assert product is not None
+        Product.objects.filter(pk=product.pk).update(in_stock=False)
+        redis.sadd(dirty.dirty_key("products"), product.pk)
+        dirty.pop_dirty()
+        patched = snapshot.engine_for()
+        assert patched is not kept and not patched.available[patched.row_of[product.pk]]
+        assert patched.of_pages("page_matrix", lambda: page_matrix(patched)) is pages
+
+        redis.sadd(dirty.dirty_key("pages"), ContentPage.objects.order_by("pk").values_list("pk", flat=True)[0])
+        dirty.pop_dirty()
+        again = snapshot.engine_for()
+        assert again.of_pages("page_matrix", lambda: page_matrix(again)) is not pages
+    finally:
+        snapshot.keep_engines(False)
+
+
+def test_a_log_entry_that_does_not_say_whether_pages_changed_counts_as_one_that_did(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Entries written before entries said so (a worker of the previous version drained them)."""
+    redis = fakeredis.FakeRedis()
+    monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    redis.set(dirty.log_key(1), b'{"epoch": "e", "all": false, "products": [7]}')
+    redis.set(dirty.log_key(2), b'{"epoch": "e", "all": false, "pages": false, "products": [8]}')
+    assert dirty.changes_between("e", 1, 2) == dirty.Changes({7, 8}, pages=True)
+    assert dirty.changes_between("e", 2, 2) == dirty.Changes({8}, pages=False)
