@@ -87,7 +87,7 @@ def measure_one(pages: int, products: int, *, detail: bool) -> dict[str, object]
     threadpool_limits(limits=1, user_api="blas")  # as in a worker
     from recommender.models import ProductTag, Tag
     from recommender.services import snapshot
-    from recommender.services.engine import engine_build
+    from recommender.services.engine_build import engine_build
     from recommender.services.refresh import recommendations_refresh
     from recommender.services.related import page_matrix
 

@@ -18,7 +18,9 @@ from recommender.conf import recommender_settings
 from recommender.links import linkable, with_params
 from recommender.models import ContentPage, PageState, ProductTag, Recommendation, RelatedState, Tag
 from recommender.scoring.explain import served_reason
-from recommender.services.engine import Item, dose_cautions, engine_build, served_caution, tag_cautions
+from recommender.services.cautions import dose_cautions, served_caution, tag_cautions
+from recommender.services.engine import Item
+from recommender.services.engine_build import engine_build
 from recommender.services.related import article_link_params
 
 

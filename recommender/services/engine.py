@@ -1,26 +1,23 @@
-"""The bridge from the database to pure scoring: one snapshot of tags and products per run.
+"""The engine: one snapshot of tags and products, and how pages are scored, ranked and explained against it.
 
-A full refresh builds the snapshot once and scores every page against it; a single-page
-refresh builds it too (it is a few queries), so both give identical lists.
+A full refresh builds the snapshot once (`engine_build.py`) and scores every page against it; a
+single-page refresh builds it too (it is a few queries), so both give identical lists.
 """
 
 from __future__ import annotations
 
 import operator
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 from scipy import sparse
 
-from recommender.adapters import NutrientFact, ProductRecord, get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
-from recommender.scoring.explain import coded, contributors, explained, in_sentence, keep, tag_name
+from recommender.models import Tag
+from recommender.scoring.explain import coded, contributors, explained
 from recommender.scoring.rank import TOP_WINDOW, ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
 from recommender.scoring.related import (
     Groups,
@@ -42,19 +39,12 @@ from recommender.scoring.related import (
     sparse_rows,
 )
 from recommender.scoring.safety import avoided, is_safety_page, no_benefit, page_subject
-from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
-from recommender.scoring.vectors import page_matrix_of, page_vector, product_matrix, without, without_kind
-from recommender.services.tagging import nutrient_code_index
-from recommender.services.taxonomy import lexicon_build
+from recommender.scoring.space import TagSpace
+from recommender.scoring.vectors import page_matrix_of, page_vector, without
 from recommender.text.lexicon import Lexicon
-from recommender.units import amount_words, convert
 
 T = TypeVar("T")
 PIN_REASON = "Featured by the store alongside this article."
-DOSE_CAUTION = gettext_noop(
-    "One serving provides %(served)s of %(name)s, above the %(limit)s daily upper limit for supplemental intake. "
-    "Check with your clinician before taking this amount."
-)
 
 
 @dataclass
@@ -637,268 +627,3 @@ def metas_at(metas: list[ProductMeta], rows: NDArray[np.intp]) -> list[ProductMe
         return []
     picked = operator.itemgetter(*rows.tolist())(metas)
     return [picked] if len(rows) == 1 else list(picked)
-
-
-def _space() -> tuple[TagSpace, dict[str, Tag]]:
-    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
-    infos = [TagInfo(t.slug, t.name, t.kind, t.parent.slug if t.parent else None) for t in tags.values()]
-    relations = [
-        Relation(r.source.slug, r.target.slug, r.strength, r.grade, tuple(r.citations), r.polarity)
-        for r in TagRelation.objects.select_related("source", "target")
-    ]
-    space = build_space(
-        infos,
-        relations,
-        parent_weight=recommender_settings.PARENT_WEIGHT,
-        evidence_weights=recommender_settings.EVIDENCE_WEIGHTS,
-        relation_weight=recommender_settings.RELATION_WEIGHT,
-    )
-    return space, tags
-
-
-def tag_space() -> TagSpace:
-    """The tag space alone (no products), e.g. to find the pages a change can reach."""
-    return _space()[0]
-
-
-def taxonomy_snapshot() -> Taxonomy:
-    """The tag space, the tags by slug and by nutrient code, and the guarded tags, as they are now."""
-    space, tags = _space()
-    guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
-    guard_tags = frozenset(s for s in tags if guard_roots & set(space.ancestors(s)))
-    return Taxonomy(space, tags, nutrient_code_index(), guard_tags)
-
-
-def _approved_relevances(product_ids: Collection[int] | None = None) -> dict[int, dict[str, float]]:
-    """Per product (of these, or every product), the best approved relevance per tag."""
-    relevances: dict[int, dict[str, float]] = defaultdict(dict)
-    rows = ProductTag.objects.filter(status=ProductTag.Status.APPROVED)
-    if product_ids is not None:
-        rows = rows.filter(product_id__in=list(product_ids))
-    for product_id, slug, relevance in rows.values_list("product_id", "tag__slug", "relevance"):
-        current = relevances[product_id].get(slug, 0.0)
-        relevances[product_id][slug] = max(current, relevance)
-    return relevances
-
-
-def _placed_product_ids() -> set[int]:
-    """Products that marketing pins or links somewhere."""
-    pinned = Placement.objects.filter(action=Placement.Action.PIN).values_list("product_id", flat=True)
-    return set(pinned) | set(ArticleLink.objects.values_list("product_id", flat=True))
-
-
-def dose_text(params: Mapping[str, Any], translate: Callable[[str], str] = gettext) -> str:
-    """The sentence of a dose caution in the active language (`keep`: the stored English)."""
-    name = in_sentence(tag_name(str(params["name"]), translate))
-    return translate(DOSE_CAUTION) % {"served": params["served"], "name": name, "limit": params["limit"]}
-
-
-def served_caution(caution: Mapping[str, Any]) -> dict[str, str]:
-    """A stored caution in the list's shape `{code, text}`, worded in the active language.
-
-    A dose caution is worded from its params; a tag's caution is the taxonomy's text, read from the
-    catalog (shipped tags are translated, a store's own text stays as written).
-    """
-    params = caution.get("params")
-    if params and str(caution["code"]).startswith("dose-"):
-        return {"code": caution["code"], "text": dose_text(params)}
-    text = caution.get("text") or ""
-    return {"code": caution["code"], "text": gettext(text) if text else text}
-
-
-def dose_cautions(facts: Iterable[NutrientFact], tags: Mapping[str, Tag]) -> list[dict[str, Any]]:
-    """A caution for each nutrient whose single serving (of these supplement facts) exceeds its
-    supplemental upper limit."""
-    cautions = []
-    for fact in facts:
-        tag = tags.get(fact.code)
-        if tag is None or not tag.upper_limit:
-            continue
-        amount = convert(fact.amount, fact.unit, tag.unit or fact.unit, iu_per_unit=tag.iu_per_unit)
-        if amount is not None and amount > tag.upper_limit:
-            if tag.iu_per_unit:  # vitamins D, A, E: in IU as shoppers know them, and in the limit's unit
-                served = amount_words(amount * tag.iu_per_unit, "IU", amount, tag.unit)
-                limit = amount_words(tag.upper_limit * tag.iu_per_unit, "IU", tag.upper_limit, tag.unit)
-            else:
-                served = amount_words(fact.amount, fact.unit, amount, tag.unit)
-                limit = amount_words(tag.upper_limit, tag.unit)
-            params = {"name": tag.name, "served": served, "limit": limit}
-            cautions.append({"code": f"dose-{tag.slug}", "text": dose_text(params, keep), "params": params})
-    return cautions
-
-
-def tag_cautions(slugs: Sequence[str], tags: Mapping[str, Tag]) -> list[dict[str, str]]:
-    """Cautions of the product's tags, strongest level first."""
-    with_caution = [tags[s] for s in slugs if s in tags and tags[s].caution]
-    with_caution.sort(key=lambda t: (t.caution_level != Tag.CautionLevel.GUARD, t.slug))
-    return [{"code": t.slug, "text": t.caution} for t in with_caution]
-
-
-def contained(space: TagSpace, codes: Mapping[str, Tag], facts: Iterable[NutrientFact]) -> frozenset[str]:
-    """Every taxonomy nutrient in these supplement facts, at any amount, with its parents."""
-    found = (codes.get(fact.code) for fact in facts)
-    return frozenset(a for tag in found if tag is not None for a in space.ancestors(tag.slug))
-
-
-def _meta(
-    space: TagSpace,
-    tags: Mapping[str, Tag],
-    product: ProductRecord,
-    relevances: Mapping[str, float],
-    *,
-    over_limit: bool,
-    contains: frozenset[str],
-) -> ProductMeta:
-    expanded = frozenset(a for slug in relevances for a in space.ancestors(slug))
-    guards = frozenset(s for s in expanded | contains if s in tags and tags[s].caution_level == Tag.CautionLevel.GUARD)
-    nutrients = {space.ancestors(slug)[-1]: rel for slug, rel in relevances.items() if slug in space.index}
-    nutrients = {s: r for s, r in nutrients.items() if tags[s].kind == Tag.Kind.NUTRIENT}
-    primary = max(sorted(nutrients), key=lambda s: nutrients[s], default="")
-    return ProductMeta(
-        id=product.id,
-        available=product.available,
-        brand=product.brand,
-        primary_nutrient=primary,
-        guarded=bool(guards),
-        over_limit=over_limit,
-        tags=expanded,
-        contains=contains,
-        guards=guards,
-    )
-
-
-@dataclass
-class ProductRows:
-    """Products as an engine holds them: metas and matrix rows in id order, cautions and skus by id."""
-
-    metas: list[ProductMeta]
-    matrix: NDArray[np.float32]
-    cautions: dict[int, list[dict[str, Any]]]
-    skus: dict[int, str]
-
-
-def product_rows(
-    taxonomy: Taxonomy, records: Mapping[int, ProductRecord], relevances: Mapping[int, Mapping[str, float]]
-) -> ProductRows:
-    """The engine's rows of these products (their records and approved tag relevances), in id order."""
-    space, tags = taxonomy.space, taxonomy.tags
-    products = [records[pk] for pk in sorted(records)]
-    doses = {p.id: dose_cautions(p.nutrients, tags) for p in products}
-    metas = [
-        _meta(
-            space,
-            tags,
-            p,
-            relevances.get(p.id, {}),
-            over_limit=bool(doses[p.id]),
-            contains=contained(space, taxonomy.codes, p.nutrients),
-        )
-        for p in products
-    ]
-    return ProductRows(
-        metas=metas,
-        matrix=product_matrix(
-            space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
-        ),
-        cautions={m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas},
-        skus={p.id: p.sku for p in products},
-    )
-
-
-def plain_rows(space: TagSpace, matrix: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Product rows without their product-line dimensions (see `Engine.matrix_for`)."""
-    return without_kind(space, matrix, Tag.Kind.PRODUCT_LINE)
-
-
-def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows) -> Engine:
-    """An engine over these product rows (in id order), its arrays indexed from their metas."""
-    return Engine(
-        space=taxonomy.space,
-        lexicon=lexicon,
-        products=rows.matrix,
-        metas=rows.metas,
-        cautions=rows.cautions,
-        skus=rows.skus,
-        guard_tags=taxonomy.guard_tags,
-        plain=plain_rows(taxonomy.space, rows.matrix),
-        taxonomy=taxonomy,
-    )
-
-
-def engine_build() -> Engine:
-    """Snapshot the taxonomy and every product that has approved tags."""
-    taxonomy = taxonomy_snapshot()
-    relevances = _approved_relevances()
-    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
-    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
-    return engine_of(taxonomy, lexicon_build(), rows)
-
-
-def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
-    """A new engine equal to a new `engine_build()`, when only these products changed since `engine` was
-    built (tags, stock, facts, pins or links; added or deleted) and the taxonomy did not.
-
-    Reads these products again (and any product pinned or linked since), and keeps every other row as it
-    is: a stock feed's change costs a few queries and array copies instead of reading the whole catalog.
-    Returns `engine` itself when there is nothing to read again.
-    """
-    taxonomy = engine.taxonomy
-    if taxonomy is None:
-        return engine_build()
-    placed = _placed_product_ids()
-    touched = set(product_ids) | (placed - engine.row_of.keys())
-    if not touched:
-        return engine
-    relevances = _approved_relevances(touched)
-    fresh = product_rows(taxonomy, get_adapter().records((set(relevances) | placed) & touched), relevances)
-    cautions = {k: v for k, v in engine.cautions.items() if k not in touched} | fresh.cautions
-    skus = {k: v for k, v in engine.skus.items() if k not in touched} | fresh.skus
-    if {m.id for m in fresh.metas} == touched & engine.row_of.keys():
-        return rows_replaced(engine, fresh, cautions, skus)
-    kept = [row for row, meta in enumerate(engine.metas) if meta.id not in touched]
-    metas = [engine.metas[row] for row in kept] + fresh.metas
-    order = np.argsort(np.array([m.id for m in metas], dtype=np.int64), kind="stable")
-    matrix = np.vstack([engine.products[kept], fresh.matrix])[order]
-    return engine_of(taxonomy, engine.lexicon, ProductRows([metas[i] for i in order], matrix, cautions, skus))
-
-
-def rows_replaced(
-    engine: Engine, fresh: ProductRows, cautions: dict[int, list[dict[str, Any]]], skus: dict[int, str]
-) -> Engine:
-    """`engine` with the rows of the same products replaced by `fresh` ones (no product added or removed)."""
-    rows = [engine.row_of[m.id] for m in fresh.metas]
-    space = engine.space
-    products = engine.products.copy()
-    products[rows] = fresh.matrix
-    plain = None
-    if engine.plain is not None:
-        plain = engine.plain.copy()
-        plain[rows] = plain_rows(space, fresh.matrix)
-    metas = list(engine.metas)
-    for row, meta in zip(rows, fresh.metas, strict=True):
-        metas[row] = meta
-    arrays = meta_arrays(space, fresh.metas)
-    available, primary, over_limit = engine.available.copy(), engine.primary.copy(), engine.over_limit.copy()
-    holds, guards = engine.holds.copy(order="F"), engine.guards.copy(order="F")
-    available[rows], primary[rows], holds[rows], guards[rows], over_limit[rows] = (
-        arrays.available, arrays.primary, arrays.holds, arrays.guards, arrays.over_limit,
-    )  # fmt: skip
-    return Engine(
-        space=space,
-        lexicon=engine.lexicon,
-        products=products,
-        metas=metas,
-        cautions=cautions,
-        skus=skus,
-        guard_tags=engine.guard_tags,
-        plain=plain,
-        available=available,
-        holds=holds,
-        guards=guards,
-        primary=primary,
-        ids=engine.ids,
-        guard_count=guards.sum(axis=1),
-        over_limit=over_limit,
-        row_of=engine.row_of,
-        taxonomy=engine.taxonomy,
-    )

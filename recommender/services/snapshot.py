@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from django.db import connections
 
 from recommender.dirty import DrainMark, changes_between, drains_taken
-from recommender.services.engine import Engine, engine_build, engine_patch
+from recommender.services.engine import Engine
+from recommender.services.engine_build import engine_build, engine_patch
 
 logger = logging.getLogger(__name__)
 

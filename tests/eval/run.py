@@ -171,7 +171,7 @@ def load_catalog(*, untagged_is_bad: bool = True) -> Catalog:
 
 def page_tags(article: Article) -> dict[str, float]:
     """The page's extracted tag weights, as the engine sees them."""
-    from recommender.services.engine import engine_build
+    from recommender.services.engine_build import engine_build
     from recommender.services.pages import page_extract
     from recommender.text.clean import plain_text
 

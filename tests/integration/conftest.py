@@ -26,7 +26,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from recommender.models import ContentPage, PageState, Recommendation
-from recommender.services.engine import engine_build
+from recommender.services.engine_build import engine_build
 from recommender.services.refresh import page_compute
 from shop.catalog.models import Product
 from shop.celery import app as celery_app

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from bench.store import seed_pages, seed_products
 from recommender.models import ContentPage, PageTag, Placement, ProductTag, Tag
 from recommender.scoring.related import best, sparse_columns, sparse_rows
-from recommender.services.engine import Engine, engine_build, tag_ordered_dot
+from recommender.services.engine import Engine, tag_ordered_dot
+from recommender.services.engine_build import engine_build
 from recommender.services.refresh import page_inputs, pages_compute
 from shop.catalog.models import Product
 

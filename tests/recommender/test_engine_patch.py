@@ -17,7 +17,8 @@ from django.db import OperationalError
 from recommender import dirty
 from recommender.models import ContentPage, Placement, Tag
 from recommender.services import snapshot
-from recommender.services.engine import Engine, engine_build, engine_patch
+from recommender.services.engine import Engine
+from recommender.services.engine_build import engine_build, engine_patch
 from recommender.services.products import product_update
 from recommender.services.related import page_matrix
 from recommender.services.tagging import product_tags_set

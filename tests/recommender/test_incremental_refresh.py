@@ -40,7 +40,8 @@ from recommender.models import (
     TagRelation,
 )
 from recommender.services import snapshot
-from recommender.services.engine import Engine, engine_build, engine_patch
+from recommender.services.engine import Engine
+from recommender.services.engine_build import engine_build, engine_patch
 from recommender.services.pages import page_upsert
 from recommender.services.products import product_update
 from recommender.services.refresh import page_compute

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from bench.store import seed_pages, seed_products
 from recommender.models import ContentPage, PageTag, Recommendation, Tag
-from recommender.services.engine import engine_build
+from recommender.services.engine_build import engine_build
 from recommender.services.refresh import (
     available_rows,
     pages_compute,

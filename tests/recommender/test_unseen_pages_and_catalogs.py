@@ -20,7 +20,7 @@ from django.core.management import call_command
 from recommender.adapters import get_adapter
 from recommender.models import ProductTag, Tag, TagRelation
 from recommender.selectors import recommendations_for_text
-from recommender.services.engine import engine_build
+from recommender.services.engine_build import engine_build
 from recommender.services.tagging import nutrient_code_index
 from shop.catalog.models import Product
 

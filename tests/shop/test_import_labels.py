@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recommender.models import ProductTag
-from recommender.services.engine import dose_cautions
+from recommender.services.cautions import dose_cautions
 from recommender.services.taxonomy import taxonomy_load
 from recommender.taxonomy import shipped
 from shop.catalog.importing import import_products

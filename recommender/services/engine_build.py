@@ -1,0 +1,242 @@
+"""Building an engine from the database (the taxonomy and every product with approved tags), and patching one
+when only some products changed (`snapshot.py` keeps an engine between refreshes that way)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from recommender.adapters import NutrientFact, ProductRecord, get_adapter
+from recommender.conf import recommender_settings
+from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
+from recommender.scoring.rank import ProductMeta
+from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
+from recommender.scoring.vectors import product_matrix, without_kind
+from recommender.services.cautions import dose_cautions, tag_cautions
+from recommender.services.engine import Engine, Taxonomy, meta_arrays
+from recommender.services.tagging import nutrient_code_index
+from recommender.services.taxonomy import lexicon_build
+from recommender.text.lexicon import Lexicon
+
+
+def _space() -> tuple[TagSpace, dict[str, Tag]]:
+    tags = {t.slug: t for t in Tag.objects.select_related("parent")}
+    infos = [TagInfo(t.slug, t.name, t.kind, t.parent.slug if t.parent else None) for t in tags.values()]
+    relations = [
+        Relation(r.source.slug, r.target.slug, r.strength, r.grade, tuple(r.citations), r.polarity)
+        for r in TagRelation.objects.select_related("source", "target")
+    ]
+    space = build_space(
+        infos,
+        relations,
+        parent_weight=recommender_settings.PARENT_WEIGHT,
+        evidence_weights=recommender_settings.EVIDENCE_WEIGHTS,
+        relation_weight=recommender_settings.RELATION_WEIGHT,
+    )
+    return space, tags
+
+
+def tag_space() -> TagSpace:
+    """The tag space alone (no products), e.g. to find the pages a change can reach."""
+    return _space()[0]
+
+
+def taxonomy_snapshot() -> Taxonomy:
+    """The tag space, the tags by slug and by nutrient code, and the guarded tags, as they are now."""
+    space, tags = _space()
+    guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
+    guard_tags = frozenset(s for s in tags if guard_roots & set(space.ancestors(s)))
+    return Taxonomy(space, tags, nutrient_code_index(), guard_tags)
+
+
+def _approved_relevances(product_ids: Collection[int] | None = None) -> dict[int, dict[str, float]]:
+    """Per product (of these, or every product), the best approved relevance per tag."""
+    relevances: dict[int, dict[str, float]] = defaultdict(dict)
+    rows = ProductTag.objects.filter(status=ProductTag.Status.APPROVED)
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=list(product_ids))
+    for product_id, slug, relevance in rows.values_list("product_id", "tag__slug", "relevance"):
+        current = relevances[product_id].get(slug, 0.0)
+        relevances[product_id][slug] = max(current, relevance)
+    return relevances
+
+
+def _placed_product_ids() -> set[int]:
+    """Products that marketing pins or links somewhere."""
+    pinned = Placement.objects.filter(action=Placement.Action.PIN).values_list("product_id", flat=True)
+    return set(pinned) | set(ArticleLink.objects.values_list("product_id", flat=True))
+
+
+def contained(space: TagSpace, codes: Mapping[str, Tag], facts: Iterable[NutrientFact]) -> frozenset[str]:
+    """Every taxonomy nutrient in these supplement facts, at any amount, with its parents."""
+    found = (codes.get(fact.code) for fact in facts)
+    return frozenset(a for tag in found if tag is not None for a in space.ancestors(tag.slug))
+
+
+def _meta(
+    space: TagSpace,
+    tags: Mapping[str, Tag],
+    product: ProductRecord,
+    relevances: Mapping[str, float],
+    *,
+    over_limit: bool,
+    contains: frozenset[str],
+) -> ProductMeta:
+    expanded = frozenset(a for slug in relevances for a in space.ancestors(slug))
+    guards = frozenset(s for s in expanded | contains if s in tags and tags[s].caution_level == Tag.CautionLevel.GUARD)
+    nutrients = {space.ancestors(slug)[-1]: rel for slug, rel in relevances.items() if slug in space.index}
+    nutrients = {s: r for s, r in nutrients.items() if tags[s].kind == Tag.Kind.NUTRIENT}
+    primary = max(sorted(nutrients), key=lambda s: nutrients[s], default="")
+    return ProductMeta(
+        id=product.id,
+        available=product.available,
+        brand=product.brand,
+        primary_nutrient=primary,
+        guarded=bool(guards),
+        over_limit=over_limit,
+        tags=expanded,
+        contains=contains,
+        guards=guards,
+    )
+
+
+@dataclass
+class ProductRows:
+    """Products as an engine holds them: metas and matrix rows in id order, cautions and skus by id."""
+
+    metas: list[ProductMeta]
+    matrix: NDArray[np.float32]
+    cautions: dict[int, list[dict[str, Any]]]
+    skus: dict[int, str]
+
+
+def product_rows(
+    taxonomy: Taxonomy, records: Mapping[int, ProductRecord], relevances: Mapping[int, Mapping[str, float]]
+) -> ProductRows:
+    """The engine's rows of these products (their records and approved tag relevances), in id order."""
+    space, tags = taxonomy.space, taxonomy.tags
+    products = [records[pk] for pk in sorted(records)]
+    doses = {p.id: dose_cautions(p.nutrients, tags) for p in products}
+    metas = [
+        _meta(
+            space,
+            tags,
+            p,
+            relevances.get(p.id, {}),
+            over_limit=bool(doses[p.id]),
+            contains=contained(space, taxonomy.codes, p.nutrients),
+        )
+        for p in products
+    ]
+    return ProductRows(
+        metas=metas,
+        matrix=product_matrix(
+            space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
+        ),
+        cautions={m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas},
+        skus={p.id: p.sku for p in products},
+    )
+
+
+def plain_rows(space: TagSpace, matrix: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Product rows without their product-line dimensions (see `Engine.matrix_for`)."""
+    return without_kind(space, matrix, Tag.Kind.PRODUCT_LINE)
+
+
+def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows) -> Engine:
+    """An engine over these product rows (in id order), its arrays indexed from their metas."""
+    return Engine(
+        space=taxonomy.space,
+        lexicon=lexicon,
+        products=rows.matrix,
+        metas=rows.metas,
+        cautions=rows.cautions,
+        skus=rows.skus,
+        guard_tags=taxonomy.guard_tags,
+        plain=plain_rows(taxonomy.space, rows.matrix),
+        taxonomy=taxonomy,
+    )
+
+
+def engine_build() -> Engine:
+    """Snapshot the taxonomy and every product that has approved tags."""
+    taxonomy = taxonomy_snapshot()
+    relevances = _approved_relevances()
+    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
+    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
+    return engine_of(taxonomy, lexicon_build(), rows)
+
+
+def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
+    """A new engine equal to a new `engine_build()`, when only these products changed since `engine` was
+    built (tags, stock, facts, pins or links; added or deleted) and the taxonomy did not.
+
+    Reads these products again (and any product pinned or linked since), and keeps every other row as it
+    is: a stock feed's change costs a few queries and array copies instead of reading the whole catalog.
+    Returns `engine` itself when there is nothing to read again.
+    """
+    taxonomy = engine.taxonomy
+    if taxonomy is None:
+        return engine_build()
+    placed = _placed_product_ids()
+    touched = set(product_ids) | (placed - engine.row_of.keys())
+    if not touched:
+        return engine
+    relevances = _approved_relevances(touched)
+    fresh = product_rows(taxonomy, get_adapter().records((set(relevances) | placed) & touched), relevances)
+    cautions = {k: v for k, v in engine.cautions.items() if k not in touched} | fresh.cautions
+    skus = {k: v for k, v in engine.skus.items() if k not in touched} | fresh.skus
+    if {m.id for m in fresh.metas} == touched & engine.row_of.keys():
+        return rows_replaced(engine, fresh, cautions, skus)
+    kept = [row for row, meta in enumerate(engine.metas) if meta.id not in touched]
+    metas = [engine.metas[row] for row in kept] + fresh.metas
+    order = np.argsort(np.array([m.id for m in metas], dtype=np.int64), kind="stable")
+    matrix = np.vstack([engine.products[kept], fresh.matrix])[order]
+    return engine_of(taxonomy, engine.lexicon, ProductRows([metas[i] for i in order], matrix, cautions, skus))
+
+
+def rows_replaced(
+    engine: Engine, fresh: ProductRows, cautions: dict[int, list[dict[str, Any]]], skus: dict[int, str]
+) -> Engine:
+    """`engine` with the rows of the same products replaced by `fresh` ones (no product added or removed)."""
+    rows = [engine.row_of[m.id] for m in fresh.metas]
+    space = engine.space
+    products = engine.products.copy()
+    products[rows] = fresh.matrix
+    plain = None
+    if engine.plain is not None:
+        plain = engine.plain.copy()
+        plain[rows] = plain_rows(space, fresh.matrix)
+    metas = list(engine.metas)
+    for row, meta in zip(rows, fresh.metas, strict=True):
+        metas[row] = meta
+    arrays = meta_arrays(space, fresh.metas)
+    available, primary, over_limit = engine.available.copy(), engine.primary.copy(), engine.over_limit.copy()
+    holds, guards = engine.holds.copy(order="F"), engine.guards.copy(order="F")
+    available[rows], primary[rows], holds[rows], guards[rows], over_limit[rows] = (
+        arrays.available, arrays.primary, arrays.holds, arrays.guards, arrays.over_limit,
+    )  # fmt: skip
+    return Engine(
+        space=space,
+        lexicon=engine.lexicon,
+        products=products,
+        metas=metas,
+        cautions=cautions,
+        skus=skus,
+        guard_tags=engine.guard_tags,
+        plain=plain,
+        available=available,
+        holds=holds,
+        guards=guards,
+        primary=primary,
+        ids=engine.ids,
+        guard_count=guards.sum(axis=1),
+        over_limit=over_limit,
+        row_of=engine.row_of,
+        taxonomy=engine.taxonomy,
+    )
