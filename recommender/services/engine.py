@@ -20,6 +20,7 @@ from recommender.models import Tag
 from recommender.scoring.explain import coded, contributors, explained
 from recommender.scoring.rank import TOP_WINDOW, ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
 from recommender.scoring.related import (
+    BlockTop,
     Groups,
     best,
     block_group_top,
@@ -223,7 +224,15 @@ class Engine:
     def candidates_many(
         self, prepared: Sequence[Prepared], rules: Sequence[Sequence[Rule]], limit: int
     ) -> list[NDArray[np.intp]]:
-        """Rows worth ranking for each page: its best `CANDIDATES` (at least ten times the limit) allowed
+        """`scored_candidates_many`'s rows alone."""
+        return [rows for rows, _ in self.scored_candidates_many(prepared, rules, limit)]
+
+    def scored_candidates_many(
+        self, prepared: Sequence[Prepared], rules: Sequence[Sequence[Rule]], limit: int
+    ) -> list[tuple[NDArray[np.intp], NDArray[np.float32] | None]]:
+        """Rows worth ranking for each page, in row order, with the scores `rank` gives them where the sparse
+        products that chose them already did (pages that `only_stock_rules` and no rule names a product on;
+        None elsewhere): its best `CANDIDATES` (at least ten times the limit) allowed
         products at or above the minimum score, by the same scores `rank` uses, ties by id as `rank`
         breaks them, the best of each group the diversity caps count that can still reach the list
         (`rank.cap_groups`: a product of a nutrient not yet capped goes ahead of a fourth magnesium one,
@@ -240,9 +249,10 @@ class Engine:
             for page_rules in rules
         ]
         if n <= k:
-            return [np.arange(n, dtype=np.intp) for _ in prepared]
+            return [(np.arange(n, dtype=np.intp), None) for _ in prepared]
         groups = self.cap_groups(self.params(limit))
         found: list[NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)] * len(prepared)
+        known: list[NDArray[np.float32] | None] = [None] * len(prepared)
         for matrix in {id(p.matrix): p.matrix for p in prepared}.values():
             group = [j for j, p in enumerate(prepared) if p.matrix is matrix]
             for start in range(0, len(group), BLOCK):
@@ -251,17 +261,21 @@ class Engine:
                 if plain:
                     # A page with rules may drop a product the caps' groups count on (`group_best`).
                     limits = [0 if rules[j] else limit for j in plain]
-                    for j, rows in zip(
+                    for j, (rows, scores) in zip(
                         plain, self.plain_best([prepared[j] for j in plain], matrix, k, groups, limits), strict=True
                     ):
-                        found[j] = rows
+                        found[j], known[j] = rows, scores
                 others = [j for j in block if not self.only_stock_rules(prepared[j])]
                 scored = self.block_scores([prepared[j] for j in others], matrix) if others else []
                 for j, (cols, scores) in zip(others, scored, strict=True):
                     found[j] = self.allowed_best(prepared[j], cols, scores, k, groups, 0 if rules[j] else limit)
         return [
-            (np.union1d(rows, extra) if len(extra) else np.sort(rows)).astype(np.intp)
-            for rows, extra in zip(found, placed, strict=True)
+            (np.union1d(rows, extra).astype(np.intp), None)
+            if len(extra)
+            else (rows, scores)
+            if scores is not None
+            else (np.sort(rows).astype(np.intp), None)
+            for rows, scores, extra in zip(found, known, placed, strict=True)
         ]
 
     def cap_groups(self, params: RankParams) -> Groups | None:
@@ -283,9 +297,10 @@ class Engine:
         k: int,
         groups: Groups | None,
         limits: Sequence[int],
-    ) -> list[NDArray[np.intp]]:
+    ) -> list[tuple[NDArray[np.intp], NDArray[np.float32]]]:
         """`allowed_best` of pages that `only_stock_rules`, for the whole block in a few passes (`block_top`,
-        `block_group_top`)."""
+        `block_group_top`), each page's rows in row order with their scores (as `candidate_scores` gives them:
+        the same sparse product, summed in tag order)."""
         pages = sparse_rows(np.vstack([p.page for p in block]))
         columns = self.columns(matrix)
         factors = self.dose_factors()
@@ -298,12 +313,13 @@ class Engine:
         scores.data *= factors[scores.indices]
         available = self.available
         top = block_top(scores, self.ids, floors=floor, limit=k, allowed=lambda _, cols: available[cols])
+        pages_of = np.arange(len(block))
         if groups is None:
-            return [top.row(i)[0] for i in range(len(block))]
+            return in_row_order([(pages_of, top)], len(block), len(self.ids))
         limited = np.array(limits, dtype=np.intp)
         open_rows = np.flatnonzero(~settled(top, groups, limited, k))
         if not len(open_rows):
-            return [top.row(i)[0] for i in range(len(block))]
+            return in_row_order([(pages_of, top)], len(block), len(self.ids))
         key = f"group_floors:{matrix_name}:{recommender_settings.DOSE_PENALTY}:{id(groups)}"
         floors = self.derived(key, lambda: group_floors(scaled_columns(columns, factors), self.available, groups))
         floor = np.maximum(group_row_floors(pages[open_rows], floors), minimum)
@@ -320,15 +336,7 @@ class Engine:
             least=least,
             allowed=lambda _, c: available[c],
         )
-        # Both sets of every page as one sorted array of (page, row) keys, split by page.
-        n = len(self.ids)
-        pairs = [np.repeat(np.arange(len(block)), np.diff(top.bounds)) * n + top.cols]
-        pairs.append(np.repeat(open_rows, np.diff(capped.bounds)) * n + capped.cols)
-        keys = np.sort(np.concatenate(pairs))
-        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-        bounds = np.searchsorted(keys, np.arange(len(block) + 1) * n)
-        rows = keys - np.repeat(np.arange(len(block)) * n, np.diff(bounds))
-        return [rows[bounds[i] : bounds[i + 1]] for i in range(len(block))]
+        return in_row_order([(pages_of, top), (open_rows, capped)], len(block), len(self.ids))
 
     def dose_factors(self) -> NDArray[np.float32]:
         """Each product's factor on its score: DOSE_PENALTY when a serving is over an upper limit, else 1."""
@@ -483,14 +491,17 @@ class Engine:
         if not self.metas:
             return [[] for _ in queries]
         prepared = self.prepare_many([q.weights for q in queries], [q.advised for q in queries])
-        candidates = self.candidates_many(prepared, [q.rules for q in queries], limit)
+        scored = self.scored_candidates_many(prepared, [q.rules for q in queries], limit)
+        candidates = [rows for rows, _ in scored]
         params = self.params(limit)
         plain = [
             j for j, (p, q, rows) in enumerate(zip(prepared, queries, candidates, strict=True))
             if self.ranks_plainly(p, q, rows, params)
         ]  # fmt: skip
         ranked: list[list[Ranked]] = [[] for _ in queries]
-        together = self.ranked_together([prepared[j] for j in plain], [candidates[j] for j in plain], params)
+        together = self.ranked_together(
+            [prepared[j] for j in plain], [candidates[j] for j in plain], params, [scored[j][1] for j in plain]
+        )
         for j, found in zip(plain, together, strict=True):
             ranked[j] = found
         # A guarded product (iron) among the first few would move: those pages go through the rules.
@@ -527,17 +538,26 @@ class Engine:
         return not (params.max_per_nutrient and params.max_per_brand) and params.lead_share <= 1
 
     def ranked_together(
-        self, pages: Sequence[Prepared], candidates: Sequence[NDArray[np.intp]], params: RankParams
+        self,
+        pages: Sequence[Prepared],
+        candidates: Sequence[NDArray[np.intp]],
+        params: RankParams,
+        known: Sequence[NDArray[np.float32] | None] | None = None,
     ) -> list[list[Ranked]]:
         """`ranked` of pages that `ranks_plainly`, all at once: sorted by score (ties by id), the cap counted
         and the first `limit` taken in a few array passes over every page's candidates together, as `rank`
-        orders one page (the rules it has besides change nothing on such a page)."""
+        orders one page (the rules it has besides change nothing on such a page). `known`: each page's
+        candidates' scores where choosing them gave them (`scored_candidates_many`), else worked out here."""
         lengths = np.array([len(rows) for rows in candidates], dtype=np.intp)
         page = np.repeat(np.arange(len(pages)), lengths)
         local = np.arange(len(page)) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # index in its candidates
         rows = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.intp)
+        known = known or [None] * len(pages)  # the candidates' scores where choosing them gave them
         scores = np.concatenate(
-            [self.candidate_scores(p, r) for p, r in zip(pages, candidates, strict=True)]
+            [
+                self.candidate_scores(p, r) if scores is None else scores
+                for p, r, scores in zip(pages, candidates, known, strict=True)
+            ]
             or [np.zeros(0, dtype=np.float32)]
         )
         eligible = scores >= params.min_score
@@ -619,6 +639,23 @@ def tag_ordered_dot(rows: NDArray[np.float32], weights: NDArray[np.float32]) -> 
     for column, weight in enumerate(weights.tolist()):
         total += rows[:, column] * np.float32(weight)
     return total
+
+
+def in_row_order(
+    tops: Sequence[tuple[NDArray[np.intp], BlockTop]], pages: int, n: int
+) -> list[tuple[NDArray[np.intp], NDArray[np.float32]]]:
+    """Each page's entries of these block tops (each with the page each of its rows belongs to) as one set, in
+    row order, with their scores: one sort of (page, row) keys for the whole block. An entry in two tops is one
+    product's one score, kept once."""
+    keys = np.concatenate([np.repeat(at, np.diff(top.bounds)) * n + top.cols for at, top in tops])
+    scores = np.concatenate([top.scores for _, top in tops])
+    order = np.argsort(keys, kind="stable")
+    keys, scores = keys[order], scores[order]
+    first = np.r_[True, keys[1:] != keys[:-1]]
+    keys, scores = keys[first], scores[first]
+    bounds = np.searchsorted(keys, np.arange(pages + 1) * n)
+    rows = (keys - np.repeat(np.arange(pages) * n, np.diff(bounds))).astype(np.intp)
+    return [(rows[bounds[i] : bounds[i + 1]], scores[bounds[i] : bounds[i + 1]]) for i in range(pages)]
 
 
 def metas_at(metas: list[ProductMeta], rows: NDArray[np.intp]) -> list[ProductMeta]:

@@ -144,3 +144,26 @@ def test_pages_ranked_together_are_ranked_as_the_rules_rank_each(deep_store, cap
         one_by_one = pages_compute(pages, engine, limit=8)
     assert together == one_by_one
     assert sum(bool(items) for items in together.values()) > len(pages) / 2
+
+
+@pytest.mark.django_db
+def test_scores_that_chose_the_candidates_are_the_scores_ranking_gives_them(deep_store) -> None:
+    """Pages that only stock limits are ranked with the scores their candidates were chosen by (not worked out
+    again): byte for byte what `candidate_scores` gives each page's candidates."""
+    Product.objects.filter(pk__in=list(Product.objects.order_by("pk").values_list("pk", flat=True))[::9]).update(
+        in_stock=False
+    )
+    engine = engine_build()
+    assert engine.over_limit.any()
+    pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
+    inputs = page_inputs([p.pk for p in pages])
+    prepared = engine.prepare_many([inputs[p.pk].weights for p in pages], [inputs[p.pk].advised for p in pages])
+    given = 0
+    for p, (rows, scores) in zip(
+        prepared, engine.scored_candidates_many(prepared, [[] for _ in pages], 8), strict=True
+    ):
+        assert np.all(np.diff(rows) > 0)  # in row order
+        if scores is not None:
+            given += 1
+            assert scores.tobytes() == engine.candidate_scores(p, rows).tobytes()
+    assert given >= len(pages) // 3  # the pages that only stock limits
