@@ -366,12 +366,14 @@ def entry_floors(engine: Engine, page_ids: list[int]) -> dict[int, float]:
     if not page_ids or not engine.plain_params(params):
         return {}
     reach = engine.of_pages("page_reach", lambda: page_reach(engine))
-    ruled = pages_with_rules(page_ids)
-    plain = [pk for pk in page_ids if pk not in ruled and pk not in reach.held_back]
-    stored = Recommendation.objects.filter(page_id__in=plain, page__state__computed_at__isnull=False)
     listed: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for pk, product_id, score in stored.values_list("page_id", "product_id", "score"):
-        listed[pk].append((product_id, score))
+    for start in range(0, len(page_ids), CHUNK * 4):  # a bounded number of query parameters (SQLite)
+        ids = page_ids[start : start + CHUNK * 4]
+        ruled = pages_with_rules(ids)
+        plain = [pk for pk in ids if pk not in ruled and pk not in reach.held_back]
+        stored = Recommendation.objects.filter(page_id__in=plain, page__state__computed_at__isnull=False)
+        for pk, product_id, score in stored.values_list("page_id", "product_id", "score"):
+            listed[pk].append((product_id, score))
     keys, cap = engine.cap_keys(params), params.max_per_nutrient or params.max_per_brand
     floors = {}
     for pk, items in listed.items():
