@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from django.db import connections, models, router
 
+from recommender.adapters import ids_filter
+
 Row = Sequence[Any]
 
 
@@ -122,7 +124,7 @@ def stored_ids(model: type[models.Model], key: str, listed: str, keys: Sequence[
     and whether a rewritten list lists other products than before.
     """
     found: dict[int, list[int]] = {}
-    rows = model._default_manager.filter(**{f"{key}__in": list(keys)}).order_by(key, "rank")
+    rows = model._default_manager.filter(ids_filter(key, keys)).order_by(key, "rank")
     for owner, value in rows.values_list(key, listed):
         found.setdefault(owner, []).append(value)
     return found

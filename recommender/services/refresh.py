@@ -27,7 +27,7 @@ from django.utils import timezone
 from numpy.typing import NDArray
 
 from recommender import metrics
-from recommender.adapters import get_adapter
+from recommender.adapters import get_adapter, ids_filter
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
@@ -96,7 +96,8 @@ def page_inputs(ids: Sequence[int]) -> dict[int, PageInput]:
     """Weights, advice and rules of these pages in four queries."""
     weights: dict[int, dict[str, float]] = {pk: {} for pk in ids}
     advised: dict[int, set[str]] = defaultdict(set)
-    rows = PageTag.objects.filter(page_id__in=ids).values_list("page_id", "tag__slug", "weight", "advised_against")
+    tags = PageTag.objects.filter(ids_filter("page_id", ids))
+    rows = tags.values_list("page_id", "tag__slug", "weight", "advised_against")
     for page_id, slug, weight, against in rows:
         weights[page_id][slug] = weight
         if against:
@@ -104,14 +105,14 @@ def page_inputs(ids: Sequence[int]) -> dict[int, PageInput]:
     now = timezone.now()
     by_page: dict[int, list[Placement]] = defaultdict(list)
     by_tag: dict[str, list[Placement]] = defaultdict(list)
-    placements = Placement.objects.filter(in_force(now)).filter(Q(page_id__in=ids) | Q(page__isnull=True))
+    placements = Placement.objects.filter(in_force(now)).filter(ids_filter("page_id", ids) | Q(page__isnull=True))
     for p in placements.select_related("tag").order_by("id"):
         if p.page_id:
             by_page[p.page_id].append(p)
         elif p.tag is not None:
             by_tag[p.tag.slug].append(p)
     links: dict[int, list[ArticleLink]] = defaultdict(list)
-    for link in ArticleLink.objects.filter(active_links(), page_id__in=ids).order_by("position", "pk"):
+    for link in ArticleLink.objects.filter(active_links(), ids_filter("page_id", ids)).order_by("position", "pk"):
         links[link.page_id].append(link)
     inputs = {}
     for pk in ids:
@@ -209,7 +210,8 @@ def pages_store(lists: dict[int, list[Item]], pages: dict[int, ContentPage]) -> 
     relaxed_commit(Recommendation)
     ids = sorted(lists)
     PageState.objects.bulk_create([PageState(page_id=pk) for pk in ids], ignore_conflicts=True)
-    states = {s.page_id: s for s in PageState.objects.select_for_update().filter(page_id__in=ids).order_by("page_id")}
+    locked = PageState.objects.select_for_update().filter(ids_filter("page_id", ids)).order_by("page_id")
+    states = {s.page_id: s for s in locked}
     now = timezone.now()
     # The stored rows as they are (a list whose rows were removed behind the service's back is rewritten
     # too), and which products they list, to announce only lists whose products changed. Only lists this
@@ -507,7 +509,7 @@ def pages_refresh_in_chunks(
 ) -> None:
     compute_s = 0.0
     for start in range(0, len(ids), CHUNK):
-        chunk = list(ContentPage.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk"))
+        chunk = list(ContentPage.objects.filter(ids_filter("pk", ids[start : start + CHUNK])).order_by("pk"))
         pages_analyse(chunk, engine)
         began = time.perf_counter()
         with collector_paused():
@@ -531,7 +533,8 @@ def related_refresh_in_chunks(engine: Engine, ids: list[int], summary: RefreshSu
     links = links_in_force(None if len(ids) > CHUNK else ids)
     for start in range(0, len(ids), CHUNK):
         # Only products that still exist (a deleted product's lists went with it).
-        chunk = sorted(model._default_manager.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", flat=True))
+        found = model._default_manager.filter(ids_filter("pk", ids[start : start + CHUNK]))
+        chunk = sorted(found.values_list("pk", flat=True))
         began = time.perf_counter()
         with collector_paused():
             lists = related_compute(engine, pages, chunk, links)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from numpy.typing import NDArray
 from scipy import sparse
 
+from recommender.adapters import ids_filter
 from recommender.conf import recommender_settings
 from recommender.fingerprint import digest, dumped
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
@@ -303,7 +304,8 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
     relaxed_commit(RelatedState)
     light_compression(RelatedState)
     ids = sorted(lists)
-    stored = RelatedState.objects.filter(product_id__in=ids).values_list("product_id", "list_hash", "related_ids")
+    states = RelatedState.objects.filter(ids_filter("product_id", ids))
+    stored = states.values_list("product_id", "list_hash", "related_ids")
     before = {pid: (digest, listed) for pid, digest, listed in stored}
     # A product whose lists were never stored: no fingerprint, no products listed.
     unwritten: tuple[str, list[int]] = ("", [])

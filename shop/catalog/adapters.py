@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from recommender.adapters import NutrientFact, ProductAdapter, ProductRecord, batched_ids
+from recommender.adapters import NutrientFact, ProductAdapter, ProductRecord, batched_ids, ids_filter
 from shop.catalog.models import NutrientAmount, Product
 from shop.catalog.presentation import product_image
 
@@ -45,13 +45,14 @@ class CatalogProductAdapter(ProductAdapter):
         found: dict[int, ProductRecord] = {}
         for batch in batched_ids(ids):
             facts: dict[int, list[NutrientFact]] = defaultdict(list)
-            lines = NutrientAmount.objects.filter(product_id__in=batch).order_by("pk")
+            lines = NutrientAmount.objects.filter(ids_filter("product_id", batch)).order_by("pk")
             for product_id, code, amount, unit, form in lines.values_list(
                 "product_id", "code", "amount", "unit", "form"
             ):
                 if amount is not None:  # as `nutrients()`: an "NP" line says nothing here
                     facts[product_id].append(NutrientFact(code=code, amount=float(amount), unit=unit, form=form))
-            rows = Product.objects.filter(pk__in=batch).values_list("pk", "sku", "brand__name", "active", "in_stock")
+            products = Product.objects.filter(ids_filter("pk", batch))
+            rows = products.values_list("pk", "sku", "brand__name", "active", "in_stock")
             for pk, sku, brand, active, in_stock in rows:
                 found[pk] = ProductRecord(pk, str(sku), brand or "", active and in_stock, tuple(facts[pk]))
         return found

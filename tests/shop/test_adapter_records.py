@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from recommender.adapters import ProductAdapter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recommender.adapters import ProductAdapter, ids_filter
 from shop.catalog.adapters import CatalogProductAdapter
 from shop.catalog.models import NutrientAmount, Product
 
@@ -29,3 +32,20 @@ def test_bulk_records_match_the_per_product_methods(demo: None) -> None:
     assert not bulk[products[1].pk].available
     assert [f.code for f in bulk[products[2].pk].nutrients][-1] == "copper"
     assert "zinc" not in {f.code for f in bulk[products[2].pk].nutrients}  # no amount printed: not a fact
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_ids_filter_selects_exactly_the_ids_asked_for(demo: None, data: st.DataObject) -> None:
+    """A range less what is missing from it, or the ids themselves: either way exactly these rows, whether the
+    ids follow one another, have gaps, or name rows that do not exist."""
+    stored = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    ids = data.draw(st.lists(st.sampled_from([*stored, stored[-1] + 1, stored[-1] + 50])))
+    if data.draw(st.booleans()):  # a run of neighbours, with a few taken out
+        start = data.draw(st.integers(0, len(stored) - 1))
+        ids = [pk for pk in stored[start:] if data.draw(st.integers(0, 20)) > 0]
+    found = set(Product.objects.filter(ids_filter("pk", ids)).values_list("pk", flat=True))
+    assert found == set(ids) & set(stored)
+    assert set(NutrientAmount.objects.filter(ids_filter("product_id", ids)).values_list("product_id", flat=True)) == {
+        n.product_id for n in NutrientAmount.objects.filter(product_id__in=ids)
+    }
