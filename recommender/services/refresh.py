@@ -276,13 +276,13 @@ def expanded_page_tags(engine: Engine, page_ids: Iterable[int] | None = None) ->
 
 
 def pages_for_products(engine: Engine, product_ids: Sequence[int]) -> set[int]:
-    """Pages the products can appear on, plus pages that list, pin or link them now.
+    """Pages whose lists the products can enter (`pages_entered`), plus pages that list, pin or link them now.
 
     A product can appear on a page only where it scores at least the minimum score, by the scores the
-    engine ranks with (against the whole page and against the page without guarded nutrients); on
-    every other page it is not even a candidate, so that list stays as it is. A product out of stock is
-    never a candidate (not even pinned), so it can only leave the pages that list it: a stock feed's
-    change reaches a handful of pages, not every page that shares a tag with the product.
+    engine ranks with (against the whole page and against the page without guarded nutrients), and on a
+    full list that ranks plainly only above its lowest listed score; every other list stays as it is. A
+    product out of stock is never a candidate (not even pinned), so it can only leave the pages that list
+    it: a stock feed's change reaches a handful of pages, not every page that shares a tag with the product.
     """
     rows = available_rows(engine, product_ids)
     found = pages_entered(engine, rows)

@@ -3,7 +3,8 @@
 Building the engine reads the whole catalog: about 1.4 s at 20,000 products, most of a drain after
 one stock change. A worker process therefore keeps the engine it built and, before the next refresh,
 brings it up to date by reading again only the products that drains took since (`dirty.pop_dirty`
-numbers every drain and logs its products in Redis). Whenever that is not known exactly (no Redis,
+numbers every drain and logs its products in Redis, and whether it took pages: what the engine built from
+the pages is kept until one did). Whenever that is not known exactly (no Redis,
 a log entry expired or missing, the taxonomy changed, Redis lost the log and numbering began a new
 epoch), a new engine is built, as it always was.
 
