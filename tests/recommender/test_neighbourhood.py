@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from bench.store import seed_pages, seed_products
-from recommender.models import ContentPage, PageTag, Recommendation, Tag
+from recommender.models import ArticleLink, ContentPage, PageTag, Placement, Recommendation, Tag
 from recommender.services.engine_build import engine_build
 from recommender.services.refresh import (
     available_rows,
+    page_inputs,
     pages_compute,
     pages_for_products,
     pages_reached,
+    pages_with_rules,
     recommendations_refresh,
 )
 from recommender.services.tagging import product_tags_set
@@ -77,3 +81,31 @@ def test_a_product_change_recomputes_every_list_it_changes(
             assert stored_lists() == {pk: [(i.product_id, i.rank) for i in items] for pk, items in after.items()}
     if narrows:
         assert left_alone, "no full list kept a product that reached it but scored below its lowest out"
+
+
+@pytest.mark.django_db
+def test_the_pages_with_rules_are_the_pages_whose_inputs_hold_rules(seeded_store: None) -> None:
+    """`pages_with_rules` (three small queries, for the neighbourhood) agrees with `page_inputs` (what ranking
+    reads) for every kind of rule: on a page, on a tag a page names (or names only with a negative weight), a
+    link, and rules out of force (ended, or not started yet)."""
+    pages = list(ContentPage.objects.order_by("pk"))
+    products = list(Product.objects.order_by("pk")[:6])
+    now = timezone.now()
+    named = PageTag.objects.filter(weight__gt=0).select_related("tag").order_by("pk")
+    tag, other = named[0].tag, named[len(named) // 2].tag
+    PageTag.objects.filter(tag=other).update(weight=-0.5)  # named only against: no tag-scoped rule applies
+    Placement.objects.bulk_create(
+        [
+            Placement(page=pages[1], product=products[0], action="pin", position=1),
+            Placement(tag=tag, product=products[1], action="boost", factor=2.0),
+            Placement(tag=other, product=products[2], action="boost", factor=2.0),
+            Placement(page=pages[2], product=products[3], action="bury", factor=0.5, ends_at=now - timedelta(days=1)),
+            Placement(page=pages[3], product=products[4], action="pin", position=2, starts_at=now + timedelta(days=1)),
+        ]
+    )
+    ArticleLink.objects.create(page=pages[4], product=products[5], position=1)
+    ArticleLink.objects.create(page=pages[5], product=products[5], position=1, ends_at=now - timedelta(days=1))
+    ids = [p.pk for p in pages]
+    expected = {pk for pk, data in page_inputs(ids).items() if data.rules}
+    assert {pages[1].pk, pages[4].pk} <= expected
+    assert pages_with_rules(ids) == expected
