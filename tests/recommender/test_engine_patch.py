@@ -38,6 +38,17 @@ def assert_same(patched: Engine, built: Engine) -> None:
     assert patched.skus == built.skus
 
 
+def drained_out_of_stock(redis: fakeredis.FakeRedis, engine: Engine) -> Product:
+    """The first product in stock of this engine, set out of stock behind the plugin's back, announced and taken
+    by a drain (as a stock feed's change reaches a worker)."""
+    product = Product.objects.filter(pk__in=engine.row_of, in_stock=True).order_by("pk").first()
+    assert product is not None
+    Product.objects.filter(pk=product.pk).update(in_stock=False)
+    redis.sadd(dirty.dirty_key("products"), product.pk)
+    dirty.pop_dirty()
+    return product
+
+
 def tag(slug: str) -> Tag:
     return Tag.objects.get(slug=slug)
 
@@ -146,11 +157,7 @@ def test_an_engine_built_before_the_first_drain_is_patched_by_it(demo: None, mon
     snapshot.keep_engines()
     try:
         kept = snapshot.engine_for()
-        product = Product.objects.filter(pk__in=kept.row_of, in_stock=True).order_by("pk").first()
-        assert product is not None
-        Product.objects.filter(pk=product.pk).update(in_stock=False)
-        redis.sadd(dirty.dirty_key("products"), product.pk)
-        dirty.pop_dirty()
+        product = drained_out_of_stock(redis, kept)
         engine = snapshot.engine_for()
         assert engine.lexicon is kept.lexicon  # patched, not built
         assert not engine.available[engine.row_of[product.pk]]
@@ -170,11 +177,7 @@ def test_what_an_engine_built_from_the_pages_is_kept_until_a_page_changes(
     try:
         kept = snapshot.engine_for()
         pages = kept.of_pages("page_matrix", lambda: page_matrix(kept))
-        product = Product.objects.filter(pk__in=kept.row_of, in_stock=True).order_by("pk").first()
-        assert product is not None
-        Product.objects.filter(pk=product.pk).update(in_stock=False)
-        redis.sadd(dirty.dirty_key("products"), product.pk)
-        dirty.pop_dirty()
+        product = drained_out_of_stock(redis, kept)
         patched = snapshot.engine_for()
         assert patched is not kept and not patched.available[patched.row_of[product.pk]]
         assert patched.of_pages("page_matrix", lambda: page_matrix(patched)) is pages
