@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from recommender import dirty
 from recommender.adapters import NutrientFact, get_adapter
@@ -15,6 +16,7 @@ from recommender.dirty import refresh_batch
 from recommender.labels import LabelIndex, form_slug, name_key
 from recommender.models import ProductTag, Tag
 from recommender.scoring.facts import centrality
+from recommender.services.bulk import rows_insert
 from recommender.services.taxonomy import label_index_build
 from recommender.text.clean import normalise
 from recommender.units import convert
@@ -244,7 +246,7 @@ def _tags_replace(wanted: Mapping[int, Mapping[int, float]], *, source: str, sta
                 row.relevance, row.status = value, target
                 changed.append(row)
         new += [
-            ProductTag(product_id=pid, tag_id=tag_id, relevance=value, source=source, status=status)
+            (pid, tag_id, value, source, status)
             for pid in ids
             for tag_id, value in wanted[pid].items()
             if (pid, tag_id) not in existing
@@ -252,7 +254,10 @@ def _tags_replace(wanted: Mapping[int, Mapping[int, float]], *, source: str, sta
     for pks in _chunks(stale):
         ProductTag.objects.filter(pk__in=pks).delete()
     ProductTag.objects.bulk_update(changed, ["relevance", "status", "updated_at"], batch_size=500)
-    ProductTag.objects.bulk_create(new, batch_size=500)
+    # An import adds a hundred thousand rows: plain tuples by COPY, not a model instance each.
+    now = timezone.now()
+    fields = ["product_id", "tag_id", "relevance", "source", "status", "created_at", "updated_at"]
+    rows_insert(ProductTag, fields, [(*row, now, now) for row in new])
     if stale or changed or new:
         dirty.products_changed(wanted)
 

@@ -33,6 +33,7 @@ from recommender import dirty
 from recommender.adapters import NutrientFact
 from recommender.labels import LabelError, LabelFact, LabelIndex, parse_facts
 from recommender.models import ProductTag, Tag
+from recommender.services.bulk import rows_insert
 from recommender.services.tagging import (
     FactsTaxonomy,
     facts_taxonomy,
@@ -384,15 +385,16 @@ def _write_products(rows: Sequence[ProductRow], brands: dict[str, Brand]) -> tup
 def _write_facts(rows: Sequence[ProductRow], products: dict[str, Product]) -> dict[int, list[NutrientFact]]:
     """Replace the batch's supplement facts; returns the scored facts per product id."""
     NutrientAmount.objects.filter(product_id__in=[p.pk for p in products.values()]).delete()
-    amounts = [
-        NutrientAmount(
-            product=products[row.sku], code=f.code, label=f.label, amount=f.amount, unit=f.unit, form=f.form,
-            daily_value=f.daily_value,
-        )
-        for row in rows
-        for f in row.nutrients
-    ]  # fmt: skip
-    NutrientAmount.objects.bulk_create(amounts, batch_size=BATCH_SIZE)
+    # Plain tuples by COPY (PostgreSQL), not a model instance per label line.
+    rows_insert(
+        NutrientAmount,
+        ["product_id", "code", "label", "amount", "unit", "form", "daily_value"],
+        [
+            (products[row.sku].pk, f.code, f.label, f.amount, f.unit, f.form, f.daily_value)
+            for row in rows
+            for f in row.nutrients
+        ],
+    )
     return {
         products[row.sku].pk: [
             NutrientFact(f.code, float(f.amount), f.unit, f.form) for f in row.nutrients if f.amount is not None
