@@ -519,6 +519,7 @@ def pages_refresh_in_chunks(
         summary.pages += len(chunk)
         summary.items += sum(len(items) for items in lists.values())
         summary.empty += sum(not items for items in lists.values())
+        del lists  # stored: one chunk's lists are alive at a time, never the last one's beside the next
         if progress:
             progress(len(chunk))
     summary.timings["pages_compute_s"] = round(compute_s, 3)
@@ -540,6 +541,7 @@ def related_refresh_in_chunks(engine: Engine, ids: list[int], summary: RefreshSu
             lists = related_compute(engine, pages, chunk, links)
             compute_s += time.perf_counter() - began
             summary.products_written += related_store(lists)
+        del lists  # as for page lists
         summary.products += len(chunk)
     summary.timings["related_compute_s"] = round(compute_s, 3)
 
