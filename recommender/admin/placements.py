@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from recommender.admin.pickers import ProductPickerMixin
 from recommender.models import ArticleLink, Placement, Recommendation
@@ -30,11 +33,31 @@ class PlacementAdmin(ProductPickerMixin, admin.ModelAdmin):
     ]
 
 
+def json_shown(value: Any) -> SafeString:
+    """A stored JSON value as indented JSON, escaped."""
+    return format_html("<pre>{}</pre>", orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
     list_display = ["page", "rank", "product", "score", "generation", "computed_at"]
     list_filter = ["page"]
     raw_id_fields = ["product"]
+    # JSON kept as text (`JSONTextField`): shown as the JSON it is, not as Python's text of a list.
+    exclude = ["reasons", "cautions", "link_params"]
+    readonly_fields = ["reasons_shown", "cautions_shown", "link_params_shown"]
+
+    @admin.display(description="reasons")
+    def reasons_shown(self, obj: Recommendation) -> SafeString:
+        return json_shown(obj.reasons)
+
+    @admin.display(description="cautions")
+    def cautions_shown(self, obj: Recommendation) -> SafeString:
+        return json_shown(obj.cautions)
+
+    @admin.display(description="link parameters")
+    def link_params_shown(self, obj: Recommendation) -> SafeString:
+        return json_shown(obj.link_params)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

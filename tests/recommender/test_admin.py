@@ -391,6 +391,19 @@ def test_placement_validation_and_pin(mkt: Client, on_commit: Any) -> None:
     assert LogEntry.objects.filter(user__username="mkt", content_type__model="placement").exists()
 
 
+def test_recorded_list_row_shows_its_json(demo: None) -> None:
+    """A page-list row's reasons, cautions and link parameters are JSON text in the database, and the admin
+    shows them as JSON (escaped), not as Python's text of a list."""
+    row = Recommendation.objects.filter(page__slug=RLS).order_by("rank").first()
+    assert row is not None and isinstance(row.reasons, list) and row.reasons
+    admin_user = User.objects.create_superuser("root", "root@example.com", "pw")
+    page = client_for(admin_user).get(reverse("admin:recommender_recommendation_change", args=[row.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"&quot;tag&quot;: &quot;{row.reasons[0]['tag']}&quot;" in html
+    assert "{'tag'" not in html and "&#x27;tag&#x27;" not in html
+
+
 # Stats ---------------------------------------------------------------------------------------------
 
 
