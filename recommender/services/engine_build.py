@@ -4,14 +4,15 @@ when only some products changed (`snapshot.py` keeps an engine between refreshes
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.adapters import NutrientFact, ProductRecord, get_adapter
+from recommender.adapters import ProductRecord, get_adapter
 from recommender.conf import recommender_settings
 from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
 from recommender.scoring.rank import ProductMeta
@@ -72,26 +73,48 @@ def _placed_product_ids() -> set[int]:
     return set(pinned) | set(ArticleLink.objects.values_list("product_id", flat=True))
 
 
-def contained(space: TagSpace, codes: Mapping[str, Tag], facts: Iterable[NutrientFact]) -> frozenset[str]:
-    """Every taxonomy nutrient in these supplement facts, at any amount, with its parents."""
-    found = (codes.get(fact.code) for fact in facts)
-    return frozenset(a for tag in found if tag is not None for a in space.ancestors(tag.slug))
+@dataclass(frozen=True)
+class TagLookups:
+    """What building a product's meta and cautions asks of each tag, worked out once per build instead of once
+    per product (`meta_of` reads these for twenty thousand products)."""
+
+    chains: Mapping[str, tuple[str, ...]]  # each tag with its parents, nearest first (`TagSpace.ancestors`)
+    code_chains: Mapping[str, tuple[str, ...]]  # the same by supplement-facts code
+    nutrient_roots: Mapping[str, str]  # a tag whose top ancestor is a nutrient -> that nutrient
+    guarded: frozenset[str]  # tags of caution level GUARD
+    cautioned: frozenset[str]  # tags with a caution of their own
+    limited: frozenset[str]  # tags with a supplemental upper limit
 
 
-def _meta(
-    space: TagSpace,
-    tags: Mapping[str, Tag],
-    product: ProductRecord,
-    relevances: Mapping[str, float],
-    *,
-    over_limit: bool,
-    contains: frozenset[str],
+def tag_lookups(taxonomy: Taxonomy) -> TagLookups:
+    space, tags = taxonomy.space, taxonomy.tags
+    chains = {t.slug: tuple(space.ancestors(t.slug)) for t in space.tags}
+    return TagLookups(
+        chains=chains,
+        code_chains={code: chains.get(tag.slug, ()) for code, tag in taxonomy.codes.items()},
+        nutrient_roots={s: c[-1] for s, c in chains.items() if c and tags[c[-1]].kind == Tag.Kind.NUTRIENT},
+        guarded=frozenset(s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD),
+        cautioned=frozenset(s for s, t in tags.items() if t.caution),
+        limited=frozenset(s for s, t in tags.items() if t.upper_limit),
+    )
+
+
+def meta_of(
+    lookups: TagLookups, product: ProductRecord, relevances: Mapping[str, float], *, over_limit: bool
 ) -> ProductMeta:
-    expanded = frozenset(a for slug in relevances for a in space.ancestors(slug))
-    guards = frozenset(s for s in expanded | contains if s in tags and tags[s].caution_level == Tag.CautionLevel.GUARD)
-    nutrients = {space.ancestors(slug)[-1]: rel for slug, rel in relevances.items() if slug in space.index}
-    nutrients = {s: r for s, r in nutrients.items() if tags[s].kind == Tag.Kind.NUTRIENT}
-    primary = max(sorted(nutrients), key=lambda s: nutrients[s], default="")
+    """The rules' view of one product: its approved tags with their parents, every nutrient its facts hold
+    (with their parents), the guarded ones among them, and its primary nutrient (the best relevance; of equals, the
+    first by slug)."""
+    chains = lookups.chains
+    expanded = frozenset(chain.from_iterable(chains[s] for s in relevances if s in chains))
+    code_chains = lookups.code_chains
+    contains = frozenset(chain.from_iterable(code_chains.get(f.code, ()) for f in product.nutrients))
+    guards = (expanded | contains) & lookups.guarded
+    nutrients: dict[str, float] = {}
+    for slug, relevance in relevances.items():
+        if (root := lookups.nutrient_roots.get(slug)) is not None:
+            nutrients[root] = relevance
+    primary = max(sorted(nutrients), key=nutrients.__getitem__, default="")
     return ProductMeta(
         id=product.id,
         available=product.available,
@@ -120,25 +143,25 @@ def product_rows(
 ) -> ProductRows:
     """The engine's rows of these products (their records and approved tag relevances), in id order."""
     space, tags = taxonomy.space, taxonomy.tags
+    lookups = tag_lookups(taxonomy)
     products = [records[pk] for pk in sorted(records)]
-    doses = {p.id: dose_cautions(p.nutrients, tags) for p in products}
-    metas = [
-        _meta(
-            space,
-            tags,
-            p,
-            relevances.get(p.id, {}),
-            over_limit=bool(doses[p.id]),
-            contains=contained(space, taxonomy.codes, p.nutrients),
-        )
-        for p in products
-    ]
+    limited = lookups.limited
+    doses = {
+        p.id: dose_cautions(p.nutrients, tags) if any(f.code in limited for f in p.nutrients) else [] for p in products
+    }
+    metas = [meta_of(lookups, p, relevances.get(p.id, {}), over_limit=bool(doses[p.id])) for p in products]
+    cautioned = lookups.cautioned
     return ProductRows(
         metas=metas,
         matrix=product_matrix(
             space, [relevances.get(p.id, {}) for p in products], recommender_settings.PRODUCT_KIND_WEIGHTS
         ),
-        cautions={m.id: tag_cautions(sorted(m.tags | m.guards), tags) + doses[m.id] for m in metas},
+        # Most products hold no tag with a caution: their tags are not sorted and looked at one by one.
+        cautions={
+            m.id: (tag_cautions(sorted(m.tags | m.guards), tags) if (m.tags | m.guards) & cautioned else [])
+            + doses[m.id]
+            for m in metas
+        },
         skus={p.id: p.sku for p in products},
     )
 
