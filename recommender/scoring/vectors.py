@@ -66,15 +66,13 @@ def product_matrix(
     kinds = kind_weights or {}
     scale = np.array([kinds.get(t.kind, 1.0) for t in space.tags])
     index = space.index
-    rows, cols, values = [], [], []
-    for row, relevances in enumerate(products):
-        for slug, relevance in relevances.items():
-            if (col := index.get(slug)) is not None:
-                rows.append(row)
-                cols.append(col)
-                values.append(relevance)
+    known = [[(index[slug], relevance) for slug, relevance in r.items() if slug in index] for r in products]
+    lengths = np.fromiter((len(k) for k in known), dtype=np.intp, count=len(known))
+    rows = np.repeat(np.arange(len(known)), lengths)
+    entries = np.array([entry for k in known for entry in k], dtype=np.float64).reshape(-1, 2)
+    cols, values = entries[:, 0].astype(np.intp), entries[:, 1]
     raw = np.zeros((len(products), space.size), dtype=np.float32)
-    raw[rows, cols] = np.array(values) * scale[cols]  # relevance x kind weight in double, stored as float32
+    raw[rows, cols] = values * scale[cols]  # relevance x kind weight in double, stored as float32
     return normalise_rows(space.expand(raw))
 
 
