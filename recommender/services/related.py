@@ -151,31 +151,26 @@ def related_compute(
     caution_rows = engine.derived("cautions_by_row", lambda: cautions_by_row(engine))
     related_cautions = [] if similar is None else caution_rows[similar.cols].tolist()
     page_ids, page_scores, page_bounds = listed(discussed, np.array(pages.ids, dtype=np.int64))
+    # Every item of the block in one pass; each product's lists are slices of them.
+    related_items = [
+        {"id": related_id, "score": score, "reasons": why, "cautions": caution}
+        for related_id, score, why, caution in zip(
+            related_ids, related_scores, product_reasons, related_cautions, strict=True
+        )
+    ]
+    article_items = [
+        {"id": page_id, "score": score, "reasons": why}
+        for page_id, score, why in zip(page_ids, page_scores, article_reasons, strict=True)
+    ]
     lists = {}
     at = {pid: i for i, pid in enumerate(rows)}
     for pid in product_ids:
         related: list[dict[str, Any]] = []
         articles: list[dict[str, Any]] = []
         if (i := at.get(pid)) is not None and related_bounds:
-            start, end = related_bounds[i], related_bounds[i + 1]
-            related = [
-                {"id": related_id, "score": score, "reasons": why, "cautions": caution}
-                for related_id, score, why, caution in zip(
-                    related_ids[start:end],
-                    related_scores[start:end],
-                    product_reasons[start:end],
-                    related_cautions[start:end],
-                    strict=True,
-                )
-            ]
+            related = related_items[related_bounds[i] : related_bounds[i + 1]]
         if i is not None and page_bounds:
-            start, end = page_bounds[i], page_bounds[i + 1]
-            articles = [
-                {"id": page_id, "score": score, "reasons": why}
-                for page_id, score, why in zip(
-                    page_ids[start:end], page_scores[start:end], article_reasons[start:end], strict=True
-                )
-            ]
+            articles = article_items[page_bounds[i] : page_bounds[i + 1]]
         lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
     return lists
 
@@ -262,6 +257,8 @@ def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limi
     A linked page's item carries `link_params` with only what differs from a product page's defaults
     (its campaign); `article_link_params` adds the defaults when the list is served.
     """
+    if not links:
+        return items if len(items) <= limit else items[:limit]
     items = list(items)
     for link in sorted(links, key=lambda lk: (lk.position, lk.pk)):
         reason: dict[str, Any] = {
