@@ -232,10 +232,11 @@ def least_sure(best_floors: NDArray[np.float32], groups: Groups, limits: NDArray
 def group_row_floors(block: sparse.csr_array, floors: NDArray[np.float32]) -> NDArray[np.float32]:
     """`row_floors` per group (`floors` from `group_floors`): rows x groups."""
     found = np.zeros((block.shape[0], floors.shape[1]), dtype=np.float32)
-    if len(block.data) and (block.data.min() < 0 or floors.min() < 0):
+    if not len(block.data) or block.data.min() < 0 or floors.min() < 0:
         return found
-    at = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    np.maximum.at(found, at, block.data[:, np.newaxis] * floors[block.indices])
+    # A row's entries are one run of the block's data: the largest of each run in one reduction.
+    held = np.flatnonzero(np.diff(block.indptr))
+    found[held] = np.maximum.reduceat(block.data[:, np.newaxis] * floors[block.indices], block.indptr[held], axis=0)
     # Scores are float32 sums: stay a hair below, so rounding never drops an entry that ties the floor.
     return found * TIE
 
