@@ -9,7 +9,7 @@ store added keeps the words it was written in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from numpy.typing import NDArray
 from scipy import sparse
 
+from recommender.fingerprint import dumped
 from recommender.scoring.related import run_places
 from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
@@ -385,13 +386,44 @@ def simple_reasons_pairs(
     With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
     """
+    found = pair_signatures(space, contributions, top)
+    if found is None:
+        return [[] for _ in range(contributions.shape[0])]
+    signatures, which, size = found
+    built = reason_lists(space, label, signatures, size, top)
+    return [built[i] for i in which.tolist()]
+
+
+def simple_reasons_texts(
+    space: TagSpace,
+    contributions: NDArray[np.float32] | sparse.csr_array,
+    label: Any,
+    *,
+    top: int = 2,
+) -> tuple[list[bytes], NDArray[np.intp]]:
+    """`simple_reasons_pairs` as JSON text (`fingerprint.dumped` of each list): the distinct lists' texts, and
+    which of them each pair has. A product page's lists are written from these without a dict per reason."""
+    found = pair_signatures(space, contributions, top)
+    if found is None:
+        return [b"[]"], np.zeros(contributions.shape[0], dtype=np.intp)
+    signatures, which, size = found
+    return reason_texts(space, label, signatures, size, top), which
+
+
+def pair_signatures(
+    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, top: int
+) -> tuple[list[int], NDArray[np.intp], int] | None:
+    """The distinct signatures of the pairs' reasons (see below), which of them each pair has, and their base;
+    None when no pair has a reason.
+
+    A pair's reasons are one of a few thousand distinct lists among hundreds of thousands of pairs: each
+    (tag, weight in thousandths) is one number, each pair's reasons one number of those as digits (its
+    signature), and every distinct list is built once and shared (lists are only ever serialised).
+    """
     n = contributions.shape[0]
     at, tags, shares, place = contributor_arrays(space, contributions, top=top)
     if not len(at):
-        return [[] for _ in range(n)]
-    # A pair's reasons are one of a few thousand distinct lists among hundreds of thousands of pairs: each
-    # (tag, weight in thousandths) is one number, each pair's reasons one number of those as digits (its
-    # signature), and every distinct list is built once and shared (lists are only ever serialised).
+        return None
     entry = tags.astype(np.int64) * (WEIGHT_STEPS + 1) + np.rint(rounded(shares, 3) * WEIGHT_STEPS).astype(np.int64)
     size = space.size * (WEIGHT_STEPS + 1) + 1
     if size**top >= 2**63:  # a signature would not fit in 64 bits (a taxonomy of millions of tags)
@@ -402,16 +434,36 @@ def simple_reasons_pairs(
         signature *= size
         signature[at[here]] += entry[here] + 1
     signatures, which = np.unique(signature, return_inverse=True)
-    built = reason_lists(space, label, signatures.tolist(), size, top)
-    return [built[i] for i in which.reshape(-1).tolist()]
+    return signatures.tolist(), which.reshape(-1).astype(np.intp), size
 
 
 WEIGHT_STEPS = 1000  # a reason's weight is its share in thousandths
 
 
 def reason_lists(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[list[dict[str, Any]]]:
-    """The reasons list of each signature of `simple_reasons_pairs` (digits of base `size`, first reason
-    first; 0: none), each distinct reason built once and the lists put together from arrays of digits."""
+    """The reasons list of each signature of `pair_signatures` (digits of base `size`, first reason first; 0:
+    none), each distinct reason built once and the lists put together from arrays of digits."""
+    return [list(filter(None, row)) for row in reason_columns(space, label, signatures, size, top)]
+
+
+def reason_texts(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[bytes]:
+    """`reason_lists` as JSON text (`fingerprint.dumped` of each list), each distinct reason serialised once."""
+    return [
+        b"[" + b",".join(filter(None, row)) + b"]"
+        for row in reason_columns(space, label, signatures, size, top, dumped)
+    ]
+
+
+def reason_columns(
+    space: TagSpace,
+    label: Any,
+    signatures: list[int],
+    size: int,
+    top: int,
+    form: Callable[[dict[str, Any]], Any] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Each signature's reasons as a row of `top` (None: no reason), first reason first, each distinct reason
+    built once (and given in `form`, e.g. serialised, when one is given)."""
     coder = CODES.get(label)
     slugs = [t.slug for t in space.tags]
     rest = np.array(signatures, dtype=np.int64)
@@ -435,6 +487,8 @@ def reason_lists(space: TagSpace, label: Any, signatures: list[int], size: int, 
             reasons[place] = {"tag": slugs[tag], "code": head, "weight": weight}
         else:
             reasons[place] = {"tag": slugs[tag], **head, "weight": weight, "evidence": dict(NO_EVIDENCE)}
-    # One column of reasons per digit, first reason first (None: no reason).
+        if form is not None:
+            reasons[place] = form(reasons[place])
+    # One column of reasons per digit, first reason first (None: no reason; a reason is never empty).
     columns = [reasons[column].tolist() for column in reversed(np.split(at.reshape(-1), top))]
-    return [[reason for reason in row if reason is not None] for row in zip(*columns, strict=True)]
+    return zip(*columns, strict=True)

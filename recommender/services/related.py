@@ -25,7 +25,7 @@ from recommender.adapters import ids_filter
 from recommender.conf import recommender_settings
 from recommender.fingerprint import digest, dumped
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
-from recommender.scoring.explain import discusses_label, rounded, shared_label, simple_reasons_pairs
+from recommender.scoring.explain import discusses_label, rounded, shared_label, simple_reasons_texts
 from recommender.scoring.related import (
     BlockTop,
     block_top,
@@ -37,6 +37,7 @@ from recommender.scoring.related import (
 from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
 from recommender.services.engine import Engine
+from recommender.services.list_text import list_texts
 from recommender.signals import related_products_changed
 
 LINK_REASON = "Chosen by the store to read alongside this product."
@@ -53,6 +54,13 @@ class PageMatrix:
     columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
     rows: sparse.csr_array  # the matrix as sparse rows, to explain pairs with
     _floors: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
+    _heads: list[bytes] = field(default_factory=list, repr=False)
+
+    def heads(self) -> list[bytes]:
+        """Each page's opening of a related article's JSON (`{"id":...,"reasons":`), once per page matrix."""
+        if len(self._heads) != len(self.ids):
+            self._heads = [b'{"id":' + dumped(pk) + b',"reasons":' for pk in self.ids]
+        return self._heads
 
     def floors(self, limit: int) -> NDArray[np.float32]:
         """`column_floors` of the pages for lists of `limit` articles, worked out once per page matrix."""
@@ -98,18 +106,24 @@ def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:
 
 @dataclass
 class RelatedLists:
-    """One product's two lists, computed, as they are stored (`RelatedState.products` and `.articles`)."""
+    """One product's two lists, computed, as JSON text ready to store (`RelatedState.products` and `.articles`:
+    `fingerprint.dumped` of the items), with what the store reads beside it."""
 
-    products: list[dict[str, Any]]  # {"id", "score", "reasons", "cautions"}, in rank order
-    articles: list[dict[str, Any]]  # {"id", "score", "reasons"[, "link_params"]}, in rank order
+    products_text: bytes  # [{"cautions", "id", "reasons", "score"}, ...] in rank order
+    articles_text: bytes  # [{"id"[, "link_params"], "reasons", "score"}, ...] in rank order
+    related_ids: list[int]
+    page_ids: list[int]
+    last_score: (
+        float | None
+    )  # the last related product's score when the list is full (a changed product enters it only above this)
 
     @property
-    def related_ids(self) -> list[int]:
-        return [item["id"] for item in self.products]
+    def products(self) -> list[dict[str, Any]]:
+        return list(orjson.loads(self.products_text))
 
     @property
-    def page_ids(self) -> list[int]:
-        return [item["id"] for item in self.articles]
+    def articles(self) -> list[dict[str, Any]]:
+        return list(orjson.loads(self.articles_text))
 
 
 def links_in_force(product_ids: Sequence[int] | None = None) -> dict[int, list[ArticleLink]]:
@@ -145,50 +159,67 @@ def related_compute(
         if pages.ids:
             discussed = discussing_pages(engine, pages, block, list(rows.values()), [links[pid] for pid in rows], limit)
     block_rows = np.array(list(rows.values()), dtype=np.intp)
-    product_reasons = pair_reasons(engine, block_rows, similar, engine.product_rows(), shared_label)
-    article_reasons = pair_reasons(engine, block_rows, discussed, pages.rows, discusses_label)
-    related_ids, related_scores, related_bounds = listed(similar, engine.ids)
-    caution_rows = engine.derived("cautions_by_row", lambda: cautions_by_row(engine))
-    related_cautions = [] if similar is None else caution_rows[similar.cols].tolist()
-    page_ids, page_scores, page_bounds = listed(discussed, np.array(pages.ids, dtype=np.int64))
-    # Every item of the block in one pass; each product's lists are slices of them.
-    related_items = [
-        {"id": related_id, "score": score, "reasons": why, "cautions": caution}
-        for related_id, score, why, caution in zip(
-            related_ids, related_scores, product_reasons, related_cautions, strict=True
-        )
-    ]
-    article_items = [
-        {"id": page_id, "score": score, "reasons": why}
-        for page_id, score, why in zip(page_ids, page_scores, article_reasons, strict=True)
-    ]
+    heads = engine.derived("related_heads", lambda: related_heads(engine))
+    product_texts, related_ids, related_scores = listed_texts(
+        engine, block_rows, similar, engine.product_rows(), shared_label, heads, engine.ids
+    )
+    page_ids = np.asarray(pages.ids, dtype=np.int64)
+    article_texts, articles_ids, _ = listed_texts(
+        engine, block_rows, discussed, pages.rows, discusses_label, pages.heads(), page_ids
+    )
     lists = {}
     at = {pid: i for i, pid in enumerate(rows)}
+    full = recommender_settings.STORED_LIMIT
     for pid in product_ids:
-        related: list[dict[str, Any]] = []
-        articles: list[dict[str, Any]] = []
-        if (i := at.get(pid)) is not None and related_bounds:
-            related = related_items[related_bounds[i] : related_bounds[i + 1]]
-        if i is not None and page_bounds:
-            articles = article_items[page_bounds[i] : page_bounds[i + 1]]
-        lists[pid] = RelatedLists(related, related_articles(articles, links[pid], limit))
+        if (i := at.get(pid)) is None:
+            lists[pid] = RelatedLists(b"[]", b"[]", [], [], None)
+            continue
+        articles, article_ids = article_texts[i], articles_ids[i]
+        if links[pid]:  # pinned at their positions: the few products with links go through dicts
+            items = related_articles(list(orjson.loads(articles)), links[pid], limit)
+            articles, article_ids = dumped(items), [item["id"] for item in items]
+        scores = related_scores[i]
+        last = scores[-1] if len(scores) >= full else None
+        lists[pid] = RelatedLists(product_texts[i], articles, related_ids[i], article_ids, last)
     return lists
 
 
-def cautions_by_row(engine: Engine) -> NDArray[np.object_]:
-    """Each engine row's cautions (an empty list for none), as an array to pick a block's listed products' with."""
-    found = np.empty(len(engine.ids), dtype=object)
-    for row, pid in enumerate(engine.ids.tolist()):  # one by one: numpy would read a list of lists as 2-d
-        found[row] = engine.cautions.get(pid, [])
-    return found
+def related_heads(engine: Engine) -> list[bytes]:
+    """Each engine row's opening of a related product's JSON (`{"cautions":[...],"id":...,"reasons":`)."""
+    return [
+        b'{"cautions":' + dumped(engine.cautions.get(pid, [])) + b',"id":' + dumped(pid) + b',"reasons":'
+        for pid in engine.ids.tolist()
+    ]
 
 
-def listed(top: BlockTop | None, ids: NDArray[np.int64]) -> tuple[list[int], list[float], list[int]]:
-    """A block's best entries as plain lists: their ids, their scores as stored (four places), and where each
-    row's entries begin (empty when there is no block)."""
-    if top is None:
-        return [], [], []
-    return ids[top.cols].tolist(), rounded(top.scores.astype(np.float64), 4).tolist(), top.bounds.tolist()
+def listed_texts(
+    engine: Engine,
+    rows: NDArray[np.intp],
+    top: BlockTop | None,
+    targets: sparse.csr_array,
+    label: Any,
+    heads: list[bytes],
+    ids: NDArray[np.int64],
+) -> tuple[list[bytes], list[list[int]], list[list[float]]]:
+    """Each product's list of a block's best entries (`top`, over the rows of `targets`, whose openings are
+    `heads`) as JSON text, with its ids and its scores as stored (four places)."""
+    n = len(rows)
+    if top is None or not len(top.cols):
+        return [b"[]"] * n, [[] for _ in range(n)], [[] for _ in range(n)]
+    reasons, which = pair_reasons(engine, rows, top, targets, label)
+    scores = rounded(top.scores.astype(np.float64), 4)
+    values, score_of = np.unique(scores, return_inverse=True)
+    tails = [b',"score":' + dumped(value) + b"}" for value in values.tolist()]
+    table = heads + reasons + tails
+    pieces = np.column_stack([top.cols, len(heads) + which, len(heads) + len(reasons) + score_of.reshape(-1)])
+    texts = list_texts(table, pieces.astype(np.intp), top.bounds)
+    bounds = top.bounds.tolist()
+    listed_ids, listed_scores = ids[top.cols].tolist(), scores.tolist()
+    return (
+        texts,
+        [listed_ids[bounds[i] : bounds[i + 1]] for i in range(n)],
+        [listed_scores[bounds[i] : bounds[i + 1]] for i in range(n)],
+    )
 
 
 def similar_products(engine: Engine, block: sparse.csr_array, rows: list[int], limit: int) -> BlockTop:
@@ -240,15 +271,13 @@ def discussing_pages(
 
 
 def pair_reasons(
-    engine: Engine, rows: NDArray[np.intp], top: BlockTop | None, targets: sparse.csr_array, label: Any
-) -> list[list[dict[str, Any]]]:
+    engine: Engine, rows: NDArray[np.intp], top: BlockTop, targets: sparse.csr_array, label: Any
+) -> tuple[list[bytes], NDArray[np.intp]]:
     """Reasons for every (product, listed row of `targets`) pair of a block (its products' engine `rows`), in
-    one sparse pass, in `top`'s order."""
-    if top is None or not len(top.cols):
-        return []
+    one sparse pass, in `top`'s order: the distinct reasons lists as JSON text, and which one each pair has."""
     left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
     pairs = engine.product_rows()[left].multiply(targets[top.cols])
-    return simple_reasons_pairs(engine.space, pairs, label)
+    return simple_reasons_texts(engine.space, pairs, label)
 
 
 def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:
@@ -285,14 +314,8 @@ def article_link_params(sku: str, stored: Mapping[str, str]) -> dict[str, str]:
 def related_bodies(lists: RelatedLists) -> tuple[str, orjson.Fragment, orjson.Fragment]:
     """The lists' fingerprint (`fingerprint([products, articles])`) and their JSON, serialised once for both:
     `JSONTextField` stores a `Fragment` as it is."""
-    products, articles = dumped(lists.products), dumped(lists.articles)
+    products, articles = lists.products_text, lists.articles_text
     return digest(b"[" + products + b"," + articles + b"]"), orjson.Fragment(products), orjson.Fragment(articles)
-
-
-def last_score(lists: RelatedLists) -> float | None:
-    """The last related product's score when the list is full: a changed product enters it only above this."""
-    full = len(lists.products) >= recommender_settings.STORED_LIMIT
-    return lists.products[-1]["score"] if full else None
 
 
 @transaction.atomic
@@ -315,7 +338,7 @@ def related_store(lists: dict[int, RelatedLists]) -> int:
         ["list_hash", "computed_at", "related_ids", "page_ids", "last_score", "products", "articles"],
         [
             (pid, (body := bodies[pid])[0], now, (found := lists[pid]).related_ids, found.page_ids,
-             last_score(found), body[1], body[2])
+             found.last_score, body[1], body[2])
             for pid in changed
         ],
     )  # fmt: skip

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from recommender.fingerprint import dumped
 from recommender.scoring.explain import (
     NO_EVIDENCE,
     contributor_arrays,
@@ -15,6 +16,7 @@ from recommender.scoring.explain import (
     shared_code,
     shared_label,
     simple_reasons_pairs,
+    simple_reasons_texts,
 )
 from tests.recommender.scoring import space
 
@@ -54,6 +56,20 @@ def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
     contributions = sparse.csr_array(dense)
     label = (lambda _s, slug: f"About {slug}.") if custom_label else shared_label
     assert simple_reasons_pairs(s, contributions, label, top=top) == one_by_one(s, contributions, label, top)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=pairs, top=st.integers(1, 3), custom_label=st.booleans())
+def test_pairs_reasons_as_text_are_their_lists_serialised(rows, top, custom_label):
+    """The text a product page's list is joined from is what serialising each pair's reasons gives."""
+    s = space()
+    dense = np.zeros((len(rows), s.size), dtype=np.float32)
+    dense[:, :8] = np.asarray(rows, dtype=np.float32)
+    contributions = sparse.csr_array(dense)
+    label = (lambda _s, slug: f"About {slug}.") if custom_label else shared_label
+    texts, which = simple_reasons_texts(s, contributions, label, top=top)
+    expected = [dumped(reasons) for reasons in one_by_one(s, contributions, label, top)]
+    assert [texts[i] for i in which.tolist()] == expected
 
 
 def test_articles_label_words_its_own_code():
