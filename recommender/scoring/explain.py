@@ -9,7 +9,7 @@ store added keeps the words it was written in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -386,44 +386,13 @@ def simple_reasons_pairs(
     With a label of `CODES` a reason is `{tag, code, weight}`: product pages' lists hold a million of
     them at a catalog's size, and the tag's words are added when the list is served (`served_reason`).
     """
-    found = pair_signatures(space, contributions, top)
-    if found is None:
-        return [[] for _ in range(contributions.shape[0])]
-    signatures, which, size = found
-    built = reason_lists(space, label, signatures, size, top)
-    return [built[i] for i in which.tolist()]
-
-
-def simple_reasons_texts(
-    space: TagSpace,
-    contributions: NDArray[np.float32] | sparse.csr_array,
-    label: Any,
-    *,
-    top: int = 2,
-) -> tuple[list[bytes], NDArray[np.intp]]:
-    """`simple_reasons_pairs` as JSON text (`fingerprint.dumped` of each list): the distinct lists' texts, and
-    which of them each pair has. A product page's lists are written from these without a dict per reason."""
-    found = pair_signatures(space, contributions, top)
-    if found is None:
-        return [b"[]"], np.zeros(contributions.shape[0], dtype=np.intp)
-    signatures, which, size = found
-    return reason_texts(space, label, signatures, size, top), which
-
-
-def pair_signatures(
-    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, top: int
-) -> tuple[list[int], NDArray[np.intp], int] | None:
-    """The distinct signatures of the pairs' reasons (see below), which of them each pair has, and their base;
-    None when no pair has a reason.
-
-    A pair's reasons are one of a few thousand distinct lists among hundreds of thousands of pairs: each
-    (tag, weight in thousandths) is one number, each pair's reasons one number of those as digits (its
-    signature), and every distinct list is built once and shared (lists are only ever serialised).
-    """
     n = contributions.shape[0]
     at, tags, shares, place = contributor_arrays(space, contributions, top=top)
     if not len(at):
-        return None
+        return [[] for _ in range(n)]
+    # A pair's reasons are one of a few thousand distinct lists among hundreds of thousands of pairs: each
+    # (tag, weight in thousandths) is one number, each pair's reasons one number of those as digits (its
+    # signature), and every distinct list is built once and shared (lists are only ever serialised).
     entry = tags.astype(np.int64) * (WEIGHT_STEPS + 1) + np.rint(rounded(shares, 3) * WEIGHT_STEPS).astype(np.int64)
     size = space.size * (WEIGHT_STEPS + 1) + 1
     if size**top >= 2**63:  # a signature would not fit in 64 bits (a taxonomy of millions of tags)
@@ -434,36 +403,48 @@ def pair_signatures(
         signature *= size
         signature[at[here]] += entry[here] + 1
     signatures, which = np.unique(signature, return_inverse=True)
-    return signatures.tolist(), which.reshape(-1).astype(np.intp), size
+    built = reason_lists(space, label, signatures.tolist(), size, top)
+    return [built[i] for i in which.reshape(-1).tolist()]
+
+
+def reason_entries(
+    space: TagSpace, contributions: NDArray[np.float32] | sparse.csr_array, *, top: int = 2
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """`simple_reasons_pairs` as arrays, pairs x `top`, first reason first: each reason's tag (its index in the
+    space; -1: no reason) and weight in thousandths. A product page's lists are written from these
+    (`reason_text_pieces`) without a Python object per reason."""
+    n = contributions.shape[0]
+    at, tags, shares, place = contributor_arrays(space, contributions, top=top)
+    found_tags = np.full((n, top), -1, dtype=np.intp)
+    weights = np.zeros((n, top), dtype=np.intp)
+    found_tags[at, place] = tags
+    weights[at, place] = np.rint(rounded(shares, 3) * WEIGHT_STEPS).astype(np.intp)
+    return found_tags, weights
+
+
+def reason_text_pieces(space: TagSpace, label: Any) -> tuple[list[bytes], list[bytes]]:
+    """A reason of `simple_reasons_pairs` as JSON text (`fingerprint.dumped`) is its tag's opening, then its
+    weight's closing: the openings, tag by tag, and the closings, by weight in thousandths. ("weight" is the
+    last key in sorted order, so the rest of the reason is known from its tag alone.)"""
+    coder = CODES.get(label)
+    openings = []
+    for tag in space.tags:
+        head = (
+            {"code": coder(space, tag.slug)["code"]}
+            if coder
+            else {"label": label(space, tag.slug), "evidence": NO_EVIDENCE}
+        )
+        openings.append(dumped({**head, "tag": tag.slug})[:-1] + b',"weight":')
+    closings = [dumped(steps / WEIGHT_STEPS) + b"}" for steps in range(WEIGHT_STEPS + 1)]
+    return openings, closings
 
 
 WEIGHT_STEPS = 1000  # a reason's weight is its share in thousandths
 
 
 def reason_lists(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[list[dict[str, Any]]]:
-    """The reasons list of each signature of `pair_signatures` (digits of base `size`, first reason first; 0:
-    none), each distinct reason built once and the lists put together from arrays of digits."""
-    return [list(filter(None, row)) for row in reason_columns(space, label, signatures, size, top)]
-
-
-def reason_texts(space: TagSpace, label: Any, signatures: list[int], size: int, top: int) -> list[bytes]:
-    """`reason_lists` as JSON text (`fingerprint.dumped` of each list), each distinct reason serialised once."""
-    return [
-        b"[" + b",".join(filter(None, row)) + b"]"
-        for row in reason_columns(space, label, signatures, size, top, dumped)
-    ]
-
-
-def reason_columns(
-    space: TagSpace,
-    label: Any,
-    signatures: list[int],
-    size: int,
-    top: int,
-    form: Callable[[dict[str, Any]], Any] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """Each signature's reasons as a row of `top` (None: no reason), first reason first, each distinct reason
-    built once (and given in `form`, e.g. serialised, when one is given)."""
+    """The reasons list of each signature of `simple_reasons_pairs` (digits of base `size`, first reason
+    first; 0: none), each distinct reason built once and the lists put together from arrays of digits."""
     coder = CODES.get(label)
     slugs = [t.slug for t in space.tags]
     rest = np.array(signatures, dtype=np.int64)
@@ -487,8 +468,6 @@ def reason_columns(
             reasons[place] = {"tag": slugs[tag], "code": head, "weight": weight}
         else:
             reasons[place] = {"tag": slugs[tag], **head, "weight": weight, "evidence": dict(NO_EVIDENCE)}
-        if form is not None:
-            reasons[place] = form(reasons[place])
-    # One column of reasons per digit, first reason first (None: no reason; a reason is never empty).
+    # One column of reasons per digit, first reason first (None: no reason).
     columns = [reasons[column].tolist() for column in reversed(np.split(at.reshape(-1), top))]
-    return zip(*columns, strict=True)
+    return [[reason for reason in row if reason is not None] for row in zip(*columns, strict=True)]

@@ -25,7 +25,7 @@ from recommender.adapters import ids_filter
 from recommender.conf import recommender_settings
 from recommender.fingerprint import digest, dumped
 from recommender.models import ArticleLink, ContentPage, PageTag, RelatedState
-from recommender.scoring.explain import discusses_label, rounded, shared_label, simple_reasons_texts
+from recommender.scoring.explain import discusses_label, reason_entries, reason_text_pieces, rounded, shared_label
 from recommender.scoring.related import (
     BlockTop,
     block_top,
@@ -202,17 +202,37 @@ def listed_texts(
     ids: NDArray[np.int64],
 ) -> tuple[list[bytes], list[list[int]], list[list[float]]]:
     """Each product's list of a block's best entries (`top`, over the rows of `targets`, whose openings are
-    `heads`) as JSON text, with its ids and its scores as stored (four places)."""
+    `heads`) as JSON text, with its ids and its scores as stored (four places).
+
+    An item is its opening, each reason's tag opening and weight closing (`reason_text_pieces`), and its
+    score's closing, all pieces of one table: a block's lists are joined from it by index (`list_texts`).
+    """
     n = len(rows)
     if top is None or not len(top.cols):
         return [b"[]"] * n, [[] for _ in range(n)], [[] for _ in range(n)]
-    reasons, which = pair_reasons(engine, rows, top, targets, label)
+    tags, weights = pair_reasons(engine, rows, top, targets)
+    openings, closings = engine.derived(
+        f"reason_pieces:{label.__qualname__}", lambda: reason_text_pieces(engine.space, label)
+    )
     scores = rounded(top.scores.astype(np.float64), 4)
     values, score_of = np.unique(scores, return_inverse=True)
-    tails = [b',"score":' + dumped(value) + b"}" for value in values.tolist()]
-    table = heads + reasons + tails
-    pieces = np.column_stack([top.cols, len(heads) + which, len(heads) + len(reasons) + score_of.reshape(-1)])
-    texts = list_texts(table, pieces.astype(np.intp), top.bounds)
+    tails = [b'],"score":' + dumped(value) + b"}" for value in values.tolist()]
+    # The table: openings of the listed rows, reasons' openings after "[" (the first) and after ",", their
+    # closings, the scores' closings, then "[" for a list of no reasons and nothing for a reason not there.
+    first = len(heads)
+    after = first + len(openings)
+    closing = after + len(openings)
+    tail = closing + len(closings)
+    bracket, nothing = tail + len(tails), tail + len(tails) + 1
+    table = heads + [b"[" + o for o in openings] + [b"," + o for o in openings] + closings + tails + [b"[", b""]
+    held = tags >= 0
+    columns = [top.cols]
+    for place in range(tags.shape[1]):
+        opened = (first if place == 0 else after) + tags[:, place]
+        columns.append(np.where(held[:, place], opened, bracket if place == 0 else nothing))
+        columns.append(np.where(held[:, place], closing + weights[:, place], nothing))
+    columns.append(tail + score_of.reshape(-1))
+    texts = list_texts(table, np.column_stack(columns).astype(np.intp), top.bounds)
     bounds = top.bounds.tolist()
     listed_ids, listed_scores = ids[top.cols].tolist(), scores.tolist()
     return (
@@ -271,13 +291,13 @@ def discussing_pages(
 
 
 def pair_reasons(
-    engine: Engine, rows: NDArray[np.intp], top: BlockTop, targets: sparse.csr_array, label: Any
-) -> tuple[list[bytes], NDArray[np.intp]]:
+    engine: Engine, rows: NDArray[np.intp], top: BlockTop, targets: sparse.csr_array
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Reasons for every (product, listed row of `targets`) pair of a block (its products' engine `rows`), in
-    one sparse pass, in `top`'s order: the distinct reasons lists as JSON text, and which one each pair has."""
+    one sparse pass, in `top`'s order, as `reason_entries` (tags and weights, pairs x 2)."""
     left = rows[np.repeat(np.arange(len(top.bounds) - 1), np.diff(top.bounds))]
     pairs = engine.product_rows()[left].multiply(targets[top.cols])
-    return simple_reasons_texts(engine.space, pairs, label)
+    return reason_entries(engine.space, pairs)
 
 
 def related_articles(items: list[dict[str, Any]], links: list[ArticleLink], limit: int) -> list[dict[str, Any]]:

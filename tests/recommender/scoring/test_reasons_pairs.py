@@ -12,11 +12,12 @@ from recommender.scoring.explain import (
     NO_EVIDENCE,
     contributor_arrays,
     discusses_label,
+    reason_entries,
+    reason_text_pieces,
     rounded,
     shared_code,
     shared_label,
     simple_reasons_pairs,
-    simple_reasons_texts,
 )
 from tests.recommender.scoring import space
 
@@ -61,15 +62,22 @@ def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
 @settings(max_examples=100, deadline=None)
 @given(rows=pairs, top=st.integers(1, 3), custom_label=st.booleans())
 def test_pairs_reasons_as_text_are_their_lists_serialised(rows, top, custom_label):
-    """The text a product page's list is joined from is what serialising each pair's reasons gives."""
+    """The pieces a product page's list is joined from give what serialising each pair's reasons gives."""
     s = space()
     dense = np.zeros((len(rows), s.size), dtype=np.float32)
     dense[:, :8] = np.asarray(rows, dtype=np.float32)
     contributions = sparse.csr_array(dense)
     label = (lambda _s, slug: f"About {slug}.") if custom_label else shared_label
-    texts, which = simple_reasons_texts(s, contributions, label, top=top)
-    expected = [dumped(reasons) for reasons in one_by_one(s, contributions, label, top)]
-    assert [texts[i] for i in which.tolist()] == expected
+    tags, weights = reason_entries(s, contributions, top=top)
+    openings, closings = reason_text_pieces(s, label)
+    texts = [
+        b"["
+        + b",".join(openings[t] + closings[w] for t, w in zip(pair_tags, pair_weights, strict=True) if t >= 0)
+        + b"]"
+        for pair_tags, pair_weights in zip(tags.tolist(), weights.tolist(), strict=True)
+    ]
+    assert texts == [dumped(reasons) for reasons in one_by_one(s, contributions, label, top)]
+    assert all((row[list(row).index(-1) :] == -1).all() for row in tags if -1 in row)  # none after a missing one
 
 
 def test_articles_label_words_its_own_code():
