@@ -17,6 +17,7 @@ import orjson
 from django.db import connections, models, router
 
 from recommender.adapters import ids_filter
+from recommender.fields import JSONTextField
 
 Row = Sequence[Any]
 
@@ -190,6 +191,8 @@ def preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], 
         if encoder is None:  # orjson writes the same JSON about ten times faster
             return lambda value: None if value is None else orjson.dumps(value).decode()
         return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    if isinstance(field, JSONTextField):  # its own conversion, without the field's chain of prep methods
+        return field.get_prep_value
     if isinstance(field, models.IntegerField | models.FloatField | models.CharField | models.ForeignKey):
         return as_is
     return last_value_memo(lambda value: field.get_db_prep_save(value, connection))

@@ -216,7 +216,7 @@ def listed_texts(
     )
     scores = rounded(top.scores.astype(np.float64), 4)
     values, score_of = np.unique(scores, return_inverse=True)
-    tails = [b'],"score":' + dumped(value) + b"}" for value in values.tolist()]
+    tails = score_tails(engine, values)
     # The table: openings of the listed rows, reasons' openings after "[" (the first) and after ",", their
     # closings, the scores' closings, then "[" for a list of no reasons and nothing for a reason not there.
     first = len(heads)
@@ -288,6 +288,20 @@ def discussing_pages(
         floor[i] = 0.0  # the pages' floors hold for neither
     floor = np.maximum(floor, np.float32(recommender_settings.MIN_SCORE))
     return block_top(scores, page_ids, floors=floor, limit=limit)
+
+
+def score_tails(engine: Engine, scores: NDArray[np.float64]) -> list[bytes]:
+    """The closing of an item with each of these scores (four places) and of its reasons list: each distinct
+    score's text made once per engine (a few thousand), not once per chunk. (Keyed by the float's bits: 0.0 and
+    -0.0 are equal as keys, not as text.)"""
+    made: dict[int, bytes] = engine.derived("score_tails", dict)
+    found = []
+    for bits, score in zip(scores.view(np.int64).tolist(), scores.tolist(), strict=True):
+        text = made.get(bits)
+        if text is None:
+            text = made[bits] = b'],"score":' + dumped(score) + b"}"
+        found.append(text)
+    return found
 
 
 def pair_reasons(
