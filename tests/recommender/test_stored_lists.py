@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -12,8 +13,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from recommender.fingerprint import fingerprint
-from recommender.models import PageState, Recommendation, RelatedState, Tag
+from recommender.fingerprint import dumped, fingerprint
+from recommender.models import ArticleLink, ContentPage, PageState, Recommendation, RelatedState, Tag
 from recommender.services.refresh import recommendations_refresh
 from shop.catalog.models import Product
 
@@ -53,6 +54,24 @@ def test_stored_lists_and_their_fingerprint_come_from_one_serialisation(demo: No
     assert recommendations_refresh().products_written == 1
     assert drops_state().list_hash == state.list_hash
     assert (drops_state().products, drops_state().articles) == (state.products, state.articles)
+
+
+def test_stored_lists_are_their_items_serialised_with_keys_sorted(demo: None) -> None:
+    """The lists are written as text joined from shared pieces (`services.list_text`), not serialised from dicts:
+    every stored list is still exactly what serialising its items gives, a linked article pinned among them and
+    products' cautions included."""
+    page = ContentPage.objects.filter(published=True).exclude(pk__in=drops_state().page_ids).first()
+    ArticleLink.objects.create(page=page, product=Product.objects.get(sku=DROPS), position=1, campaign="spring")
+    recommendations_refresh()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT products, articles FROM recommender_relatedstate")
+        stored = cursor.fetchall()
+    assert len(stored) == Product.objects.count()
+    texts = [text for row in stored for text in row]
+    assert all(text.encode() == dumped(orjson.loads(text)) for text in texts)
+    assert drops_state().articles[0] | {"score": 0.0} == drops_state().articles[0]
+    assert drops_state().articles[0]["link_params"] == {"utm_campaign": "spring"}
+    assert any(item["cautions"] for state in RelatedState.objects.all() for item in state.products)
 
 
 def test_related_reasons_are_stored_as_tag_code_and_weight(demo: None) -> None:
