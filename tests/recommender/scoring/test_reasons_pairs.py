@@ -42,20 +42,19 @@ pairs = st.integers(1, 25).flatmap(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    rows=st.integers(1, 25).flatmap(
-        lambda n: st.lists(st.lists(weights, min_size=8, max_size=8), min_size=n, max_size=n)
-    ),
-    top=st.integers(1, 3),
-    custom_label=st.booleans(),
-)
-def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
+def pairs_of(rows, custom_label):
+    """The test space, these rows of element-wise products on its first eight tags, and the label to word them."""
     s = space()
     dense = np.zeros((len(rows), s.size), dtype=np.float32)
     dense[:, :8] = np.asarray(rows, dtype=np.float32)
-    contributions = sparse.csr_array(dense)
     label = (lambda _s, slug: f"About {slug}.") if custom_label else shared_label
+    return s, sparse.csr_array(dense), label
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=pairs, top=st.integers(1, 3), custom_label=st.booleans())
+def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
+    s, contributions, label = pairs_of(rows, custom_label)
     assert simple_reasons_pairs(s, contributions, label, top=top) == one_by_one(s, contributions, label, top)
 
 
@@ -63,11 +62,7 @@ def test_pairs_explained_at_once_match_one_by_one(rows, top, custom_label):
 @given(rows=pairs, top=st.integers(1, 3), custom_label=st.booleans())
 def test_pairs_reasons_as_text_are_their_lists_serialised(rows, top, custom_label):
     """The pieces a product page's list is joined from give what serialising each pair's reasons gives."""
-    s = space()
-    dense = np.zeros((len(rows), s.size), dtype=np.float32)
-    dense[:, :8] = np.asarray(rows, dtype=np.float32)
-    contributions = sparse.csr_array(dense)
-    label = (lambda _s, slug: f"About {slug}.") if custom_label else shared_label
+    s, contributions, label = pairs_of(rows, custom_label)
     tags, weights = reason_entries(s, contributions, top=top)
     openings, closings = reason_text_pieces(s, label)
     texts = [
