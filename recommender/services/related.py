@@ -211,8 +211,8 @@ def listed_texts(
     if top is None or not len(top.cols):
         return [b"[]"] * n, [[] for _ in range(n)], [[] for _ in range(n)]
     tags, weights = pair_reasons(engine, rows, top, targets)
-    openings, closings = engine.derived(
-        f"reason_pieces:{label.__qualname__}", lambda: reason_text_pieces(engine.space, label)
+    firsts, nexts, closings = engine.derived(
+        f"reason_pieces:{label.__qualname__}", lambda: reason_pieces(engine, label)
     )
     scores = rounded(top.scores.astype(np.float64), 4)
     values, score_of = np.unique(scores, return_inverse=True)
@@ -220,11 +220,11 @@ def listed_texts(
     # The table: openings of the listed rows, reasons' openings after "[" (the first) and after ",", their
     # closings, the scores' closings, then "[" for a list of no reasons and nothing for a reason not there.
     first = len(heads)
-    after = first + len(openings)
-    closing = after + len(openings)
+    after = first + len(firsts)
+    closing = after + len(nexts)
     tail = closing + len(closings)
     bracket, nothing = tail + len(tails), tail + len(tails) + 1
-    table = heads + [b"[" + o for o in openings] + [b"," + o for o in openings] + closings + tails + [b"[", b""]
+    table = heads + firsts + nexts + closings + tails + [b"[", b""]
     held = tags >= 0
     columns = [top.cols]
     for place in range(tags.shape[1]):
@@ -288,6 +288,13 @@ def discussing_pages(
         floor[i] = 0.0  # the pages' floors hold for neither
     floor = np.maximum(floor, np.float32(recommender_settings.MIN_SCORE))
     return block_top(scores, page_ids, floors=floor, limit=limit)
+
+
+def reason_pieces(engine: Engine, label: Any) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """`reason_text_pieces` as a list joins them: each tag's opening after "[" (a first reason) and after ","
+    (a later one), and the weights' closings; once per engine."""
+    openings, closings = reason_text_pieces(engine.space, label)
+    return [b"[" + o for o in openings], [b"," + o for o in openings], closings
 
 
 def score_tails(engine: Engine, scores: NDArray[np.float64]) -> list[bytes]:
