@@ -113,9 +113,8 @@ class RelatedLists:
     articles_text: bytes  # [{"id"[, "link_params"], "reasons", "score"}, ...] in rank order
     related_ids: list[int]
     page_ids: list[int]
-    last_score: (
-        float | None
-    )  # the last related product's score when the list is full (a changed product enters it only above this)
+    # The last related product's score when the list is full: a changed product enters it only above this.
+    last_score: float | None
 
     @property
     def products(self) -> list[dict[str, Any]]:
