@@ -70,12 +70,45 @@ def block_top(
     if allowed is not None:
         keep = allowed(rows, cols)
         rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    keep = near_top(rows, scores, n, limit)
+    if keep is not None:
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
     order = ranked_order(rows, scores, id_ranks(ids)[cols])
     rows, cols, scores = rows[order], cols[order], scores[order]
     starts = np.searchsorted(rows, np.arange(n))
     listed = np.arange(len(rows)) - starts[rows] < limit
     rows, cols, scores = rows[listed], cols[listed], scores[listed]
     return BlockTop(np.searchsorted(rows, np.arange(n + 1)), cols, scores)
+
+
+BUCKETS = 1 << 22  # at most this many (row, bucket) counts per block in `near_top`
+
+
+def near_top(rows: NDArray[np.intp], scores: NDArray[np.float32], n: int, limit: int) -> NDArray[np.bool_] | None:
+    """Which entries (by row, rows of a block of `n`) score at least about as much as their row's `limit`-th best:
+    every entry that can be among a row's best `limit` and few others, so only those are sorted (a row's floor
+    leaves a dozen times more). None when it cannot tell (scores not all non-negative float32) or nothing is saved.
+
+    Non-negative float32 scores order as their bit patterns do; the high bits of a pattern are a bucket of
+    scores within about 1% of each other. Counting entries per (row, bucket) finds the bucket of each row's
+    `limit`-th best, and every entry from that bucket up is kept: ties and near ties stay whole.
+    """
+    if len(rows) <= n * limit or scores.dtype != np.float32 or np.signbit(scores).any():
+        return None
+    bits = scores.view(np.uint32)
+    shift = 16  # seven bits of mantissa: buckets 1/128 of a power of two wide
+    low = int(bits.min()) >> shift
+    while n * ((int(bits.max()) >> shift) - low + 1) > BUCKETS:
+        shift += 1
+        low = int(bits.min()) >> shift
+    width = (int(bits.max()) >> shift) - low + 1
+    bucket = (bits >> np.uint32(shift)).astype(np.intp) - low
+    counts = np.bincount(rows * width + bucket, minlength=n * width).reshape(n, width)
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]  # entries in this bucket or a higher one
+    reaches = at_or_above >= limit
+    # The highest bucket that holds the row's `limit`-th best (0: a row with fewer keeps all).
+    least = np.where(reaches.any(axis=1), width - 1 - np.argmax(reaches[:, ::-1], axis=1), 0)
+    return bucket >= least[rows]
 
 
 def block_group_top(

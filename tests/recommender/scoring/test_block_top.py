@@ -7,7 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from recommender.scoring.related import block_top, column_floors, id_ranks, ranked_order, row_floors, sparse_rows
+from recommender.scoring import related
+from recommender.scoring.related import (
+    block_top,
+    column_floors,
+    id_ranks,
+    near_top,
+    ranked_order,
+    row_floors,
+    sparse_rows,
+)
 
 
 def plain_top(scores: np.ndarray, ids: np.ndarray, allowed: np.ndarray, own: np.ndarray, min_score: float, limit: int):
@@ -55,6 +64,52 @@ def test_block_top_is_the_plain_sort_with_floors_that_drop_nothing(vectors, limi
     assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
     for i, cols in enumerate(expected):
         assert list(top.row(i)[1]) == [dense[i, c] for c in cols]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.integers(1, 12),
+    width=st.integers(1, 60),
+    limit=st.integers(1, 6),
+    spread=st.sampled_from([1.0, 1e-30, 1e30]),  # scores a few apart, or many powers of two apart
+    seed=st.integers(0, 1000),
+)
+def test_near_top_keeps_every_entry_a_rows_best_can_hold(rows, width, limit, spread, seed):
+    """Ties, near ties (one bit apart) and scores far apart: whatever it leaves out, the plain sort never lists."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice(np.array([0.0, 0.1, 0.3, 0.3, 0.7], dtype=np.float32), size=(rows, width))
+    values *= np.where(rng.random((rows, width)) < 0.3, np.float32(spread), np.float32(1.0))
+    nudged = rng.random((rows, width)) < 0.3
+    values[nudged] = np.nextafter(values[nudged], np.float32(1e38))
+    scores = sparse.csr_array(values)
+    ids = rng.permutation(width).astype(np.int64)
+
+    top = block_top(scores, ids, floors=np.zeros(rows, dtype=np.float32), limit=limit)
+
+    expected = plain_top(values, ids, np.ones(width, dtype=bool), np.full(rows, -1), 0.0, limit)
+    assert [list(top.row(i)[0]) for i in range(rows)] == expected
+
+
+def test_near_top_leaves_out_what_sorts_below_the_best():
+    """A row of a hundred distinct scores keeps the few near its best, not the hundred."""
+    scores = np.linspace(0.01, 1.0, 100, dtype=np.float32)
+    keep = near_top(np.zeros(100, dtype=np.intp), scores, 1, 3)
+    assert keep is not None and keep[-3:].all() and 3 <= keep.sum() <= 5
+    assert near_top(np.zeros(2, dtype=np.intp), scores[:2], 1, 3) is None  # fewer than the limit: nothing to save
+    assert near_top(np.zeros(100, dtype=np.intp), -scores, 1, 3) is None  # negative scores do not order as bits
+
+
+def test_near_top_with_coarser_buckets_keeps_the_same_lists(monkeypatch):
+    """Scores across many powers of two, counted in few buckets: wider buckets, the same lists."""
+    monkeypatch.setattr(related, "BUCKETS", 64)
+    rng = np.random.default_rng(5)
+    values = (rng.random((8, 40)) * 10.0 ** rng.integers(-20, 20, size=(8, 40))).astype(np.float32)
+    ids = rng.permutation(40).astype(np.int64)
+
+    top = block_top(sparse.csr_array(values), ids, floors=np.zeros(8, dtype=np.float32), limit=4)
+
+    expected = plain_top(values, ids, np.ones(40, dtype=bool), np.full(8, -1), 0.0, 4)
+    assert [list(top.row(i)[0]) for i in range(8)] == expected
 
 
 def test_ranked_order_falls_back_to_three_keys_when_they_do_not_fit_in_one():
