@@ -32,6 +32,7 @@ from recommender.scoring.related import (
     group_row_floors,
     id_ranks,
     least_sure,
+    ranked_order,
     row_floors,
     row_of,
     run_places,
@@ -569,7 +570,7 @@ class Engine:
         )
         eligible = scores >= params.min_score
         page, local, rows, scores = page[eligible], local[eligible], rows[eligible], scores[eligible]
-        order = np.lexsort((self.ids[rows], -scores, page))
+        order = ranked_order(page, scores, id_ranks(self.ids)[rows])  # by page, highest score, then id
         page, local, rows, scores = page[order], local[order], rows[order], scores[order]
         held = np.ones(len(page), dtype=bool)
         keys, cap = self.cap_keys(params), params.max_per_nutrient or params.max_per_brand
@@ -580,7 +581,7 @@ class Engine:
             place = np.empty(len(page), dtype=np.intp)
             place[by] = run_places(within[by])
             held = (counted < 0) | (place < cap)
-        order = np.lexsort((np.arange(len(page)), ~held, page))  # held first, then those over the cap
+        order = np.argsort(page * 2 + ~held, kind="stable")  # held first, then those over the cap
         page, local, rows, scores = page[order], local[order], rows[order], scores[order]
         listed = run_places(page) < params.limit
         page, local, rows, scores = page[listed], local[listed], rows[listed], scores[listed]
