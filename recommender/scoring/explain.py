@@ -299,13 +299,18 @@ def explain_many(
 
 
 def explained(
-    space: TagSpace, page_weights: Mapping[str, float], found: Sequence[Sequence[tuple[str, float]]]
+    space: TagSpace,
+    page_weights: Mapping[str, float],
+    found: Sequence[Sequence[tuple[str, float]]],
+    memo: ReasonMemo | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Reasons from each item's contributing tags and shares (`contributors`) on a page with these weights.
 
     Many pages' contributors come from one `contributors` call over their items' rows stacked (each row is
-    explained on its own), so a chunk of pages costs one numpy pass, not one per page.
+    explained on its own), so a chunk of pages costs one numpy pass, not one per page. `memo`, shared by the
+    pages of one tag space, words a tag once for every page that weighs its sources alike.
     """
+    memo = memo or ReasonMemo(space)
     about: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # each tag's words and evidence, once a page
     lists = []
     for tags in found:
@@ -313,12 +318,52 @@ def explained(
         for slug, share in tags:
             known = about.get(slug)
             if known is None:
-                words, rel = tag_reason(space, page_weights, slug)
-                evidence = {"grade": rel.grade if rel else None, "citations": list(rel.citations) if rel else []}
-                known = about[slug] = (words, evidence)  # shared by the page's reasons: lists are only serialised
+                known = about[slug] = memo.words(page_weights, slug)
             reasons.append({"tag": slug, **known[0], "weight": share, "evidence": known[1]})
         lists.append(reasons)
     return lists
+
+
+class ReasonMemo:
+    """The words and evidence of reasons (`tag_reason`) already worked out for pages of one tag space.
+
+    A reason about a tag depends on the page only through a few weights: whether the page names the tag, and
+    the weights of the tags with a relation into it or its parents (`sources`). Pages that weigh those alike
+    get the very same reason, so a refresh words each tag a few times, not once for every page listing it.
+    Shared, like the words within a page: lists are only serialised.
+    """
+
+    def __init__(self, space: TagSpace) -> None:
+        self.space = space
+        self._sources: dict[str, tuple[str, ...]] = {}
+        self._words: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def sources(self, slug: str) -> tuple[str, ...]:
+        """The tags whose weight on a page can choose the relation behind a reason about `slug`."""
+        found = self._sources.get(slug)
+        if found is None:
+            found = self._sources[slug] = tuple(
+                sorted(
+                    {
+                        r.source
+                        for target in self.space.ancestors(slug)
+                        for polarity in (SUPPORTS, NO_BENEFIT)
+                        for _, r in self.space.relations_into(target, polarity)
+                    }
+                )
+            )
+        return found
+
+    def words(self, page_weights: Mapping[str, float], slug: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """`tag_reason`'s words for this tag on a page with these weights, and its evidence."""
+        # Only positive weights count (`best_relation`, `reason_code`): others key as 0.
+        key = (slug, page_weights.get(slug, 0.0) > 0, *(max(page_weights.get(s, 0.0), 0.0) for s in self.sources(slug)))
+        known = self._words.get(key)
+        if known is None:
+            words, rel = tag_reason(self.space, page_weights, slug)
+            evidence = {"grade": rel.grade if rel else None, "citations": list(rel.citations) if rel else []}
+            known = self._words[key] = (words, evidence)
+        return known
 
 
 def tag_reason(space: TagSpace, page_weights: Mapping[str, float], slug: str) -> tuple[dict[str, Any], Relation | None]:

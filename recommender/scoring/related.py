@@ -70,9 +70,9 @@ def block_top(
     if allowed is not None:
         keep = allowed(rows, cols)
         rows, cols, scores = rows[keep], cols[keep], scores[keep]
-    keep = near_top(rows, scores, n, limit)
-    if keep is not None:
-        rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    near = near_top(rows, scores, n, limit)
+    if near is not None:
+        rows, cols, scores = rows[near], cols[near], scores[near]
     order = ranked_order(rows, scores, id_ranks(ids)[cols])
     rows, cols, scores = rows[order], cols[order], scores[order]
     starts = np.searchsorted(rows, np.arange(n))

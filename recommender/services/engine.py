@@ -18,7 +18,7 @@ from scipy import sparse
 
 from recommender.conf import recommender_settings
 from recommender.models import Tag
-from recommender.scoring.explain import coded, contributors, explained
+from recommender.scoring.explain import ReasonMemo, coded, contributors, explained
 from recommender.scoring.rank import TOP_WINDOW, ProductMeta, Ranked, RankParams, Rule, cap_groups, codes, rank
 from recommender.scoring.related import (
     BlockTop,
@@ -527,8 +527,9 @@ class Engine:
         ]
         shares = contributors(self.space, np.vstack(chosen), top=3) if chosen else []
         lists, at = [], 0
+        memo = self.derived("reason_memo", lambda: ReasonMemo(self.space))
         for p, q, found in zip(prepared, queries, ranked, strict=True):
-            reasons = explained(self.space, p.weights, shares[at : at + len(found)])
+            reasons = explained(self.space, p.weights, shares[at : at + len(found)], memo)
             lists.append(self.items(q, found, reasons))
             at += len(found)
         return lists

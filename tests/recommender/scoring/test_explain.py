@@ -12,19 +12,21 @@ from hypothesis import strategies as st
 from recommender.scoring.explain import (
     GRADE_WORDS,
     MIN_SHARE,
+    ReasonMemo,
     best_relation,
     contributors,
     discussed,
     discusses_label,
     explain,
+    explained,
     in_sentence,
     is_line_name,
     reason_label,
     shared_label,
 )
-from recommender.scoring.space import Relation, TagSpace
+from recommender.scoring.space import NO_BENEFIT, Relation, TagInfo, TagSpace, build_space
 from recommender.scoring.vectors import page_vector, product_matrix
-from tests.recommender.scoring import TAGS, space
+from tests.recommender.scoring import EVIDENCE, RELATIONS, TAGS, space
 
 CLAIM = re.compile(
     r"\b(treat\w*|cure[sd]?|curing|curative|heal|heals|healed|healing|remed\w*|reliev\w*|allevia\w*|prevent\w*)\b"
@@ -205,3 +207,26 @@ def test_families_join_tags_whose_ancestor_chains_meet() -> None:
     families = {t.slug: int(s.families[i]) for i, t in enumerate(s.tags)}
     assert families["magnesium-glycinate"] == families["magnesium-citrate"] == families["magnesium"]
     assert len({families[slug] for slug in ("magnesium", "iron", "zinc", "concentrace")}) == 4
+
+
+# A second condition, one relation with no benefit and one into a form: a reason's relation depends on the page.
+MEMO_TAGS = [*TAGS, TagInfo("leg-cramps", "Leg Cramps", "condition")]
+MEMO_RELATIONS = [
+    *RELATIONS,
+    Relation("leg-cramps", "magnesium", 0.7, "rct", ("10.1002/14651858.CD008168",), NO_BENEFIT),
+    Relation("leg-cramps", "magnesium-citrate", 0.6, "review"),
+    Relation("leg-cramps", "potassium", 0.6, "review"),
+]
+PAGE_WEIGHTS = st.dictionaries(
+    st.sampled_from([t.slug for t in MEMO_TAGS]), st.sampled_from([-0.5, 0.0, 0.3, 0.6, 1.0]), max_size=5
+)
+
+
+@given(st.lists(PAGE_WEIGHTS, min_size=1, max_size=8))
+def test_a_shared_memo_words_every_page_as_a_memo_of_its_own(pages: list[dict[str, float]]) -> None:
+    """Pages that weigh a tag's sources alike share its words; no page gets another page's reason."""
+    memo_space = build_space(MEMO_TAGS, MEMO_RELATIONS, parent_weight=0.8, evidence_weights=EVIDENCE)
+    found = [[(t.slug, 0.5) for t in MEMO_TAGS]]  # one item naming every tag
+    shared = ReasonMemo(memo_space)
+    for weights in pages:
+        assert explained(memo_space, weights, found, shared) == explained(memo_space, weights, found)
