@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from recommender.fingerprint import dumped
-from recommender.scoring.related import run_places
+from recommender.scoring.related import ranked_order, run_places
 from recommender.scoring.space import NO_BENEFIT, SUPPORTS, Relation, TagInfo, TagSpace
 
 GRADE_WORDS = {
@@ -233,7 +233,7 @@ def contributor_arrays(
     shares = values.astype(np.float64) / totals[at]
     keep = shares >= MIN_SHARE
     at, tags, values, shares = at[keep], tags[keep], values[keep], shares[keep]
-    order = np.lexsort((tags, -values, at))  # by row, then largest share, then tag
+    order = ranked_order(at, values, tags)  # by row, then largest share, then tag
     at, tags, shares = at[order], tags[order], shares[order]
     # The first (largest) tag of each family in a row; the others say nothing new.
     families = space.families

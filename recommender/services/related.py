@@ -37,7 +37,7 @@ from recommender.scoring.related import (
 from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
 from recommender.services.engine import Engine
-from recommender.services.list_text import list_texts
+from recommender.services.list_text import NOTHING, OPEN, PieceTable, list_texts
 from recommender.signals import related_products_changed
 
 LINK_REASON = "Chosen by the store to read alongside this product."
@@ -54,13 +54,15 @@ class PageMatrix:
     columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
     rows: sparse.csr_array  # the matrix as sparse rows, to explain pairs with
     _floors: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
-    _heads: list[bytes] = field(default_factory=list, repr=False)
+    _pieces: ListPieces | None = field(default=None, repr=False)
 
-    def heads(self) -> list[bytes]:
-        """Each page's opening of a related article's JSON (`{"id":...,"reasons":`), once per page matrix."""
-        if len(self._heads) != len(self.ids):
-            self._heads = [b'{"id":' + dumped(pk) + b',"reasons":' for pk in self.ids]
-        return self._heads
+    def pieces(self, engine: Engine) -> ListPieces:
+        """What related articles' lists are joined from, once per page matrix (it is built again whenever the
+        pages or the taxonomy change): each page's opening (`{"id":...,"reasons":`), and the reasons' pieces."""
+        if self._pieces is None:
+            heads = [b'{"id":' + dumped(pk) + b',"reasons":' for pk in self.ids]
+            self._pieces = list_pieces(engine, discusses_label, heads)
+        return self._pieces
 
     def floors(self, limit: int) -> NDArray[np.float32]:
         """`column_floors` of the pages for lists of `limit` articles, worked out once per page matrix."""
@@ -158,13 +160,13 @@ def related_compute(
         if pages.ids:
             discussed = discussing_pages(engine, pages, block, list(rows.values()), [links[pid] for pid in rows], limit)
     block_rows = np.array(list(rows.values()), dtype=np.intp)
-    heads = engine.derived("related_heads", lambda: related_heads(engine))
+    product_pieces = engine.derived("related_pieces", lambda: list_pieces(engine, shared_label, related_heads(engine)))
     product_texts, related_ids, related_scores = listed_texts(
-        engine, block_rows, similar, engine.product_rows(), shared_label, heads, engine.ids
+        engine, block_rows, similar, engine.product_rows(), product_pieces, engine.ids
     )
     page_ids = np.asarray(pages.ids, dtype=np.int64)
     article_texts, articles_ids, _ = listed_texts(
-        engine, block_rows, discussed, pages.rows, discusses_label, pages.heads(), page_ids
+        engine, block_rows, discussed, pages.rows, pages.pieces(engine), page_ids
     )
     lists = {}
     at = {pid: i for i, pid in enumerate(rows)}
@@ -191,47 +193,80 @@ def related_heads(engine: Engine) -> list[bytes]:
     ]
 
 
+@dataclass
+class ListPieces:
+    """The pieces one kind of related list (products' or articles') is joined from, in one table: the openings of
+    the items it can list (row by row of what it lists), each reason's tag opening after "[" (a first reason) and
+    after "," (a later one), the reasons' weight closings (`reason_text_pieces`), and the closings of the scores met
+    so far (`tails`)."""
+
+    table: PieceTable
+    heads: int  # where each kind of piece starts in the table
+    firsts: int
+    nexts: int
+    closings: int
+    score_bits: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted
+    score_at: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+
+    def tails(self, scores: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Where the closing of an item with each of these scores (four places) and of its reasons list is. A score
+        met for the first time gets its closing added: each distinct score's text is made once (a few thousand), not
+        once per item. (Found by the float's bits: 0.0 and -0.0 are equal as numbers, not as text.)"""
+        bits = scores.view(np.int64)
+        place = np.searchsorted(self.score_bits, bits)
+        known = place < len(self.score_bits)
+        known[known] = self.score_bits[place[known]] == bits[known]
+        if not known.all():
+            new = np.unique(bits[~known])
+            start = self.table.add([b'],"score":' + dumped(score) + b"}" for score in new.view(np.float64).tolist()])
+            merged = np.concatenate([self.score_bits, new])
+            order = np.argsort(merged, kind="stable")
+            self.score_bits = merged[order]
+            self.score_at = np.concatenate([self.score_at, start + np.arange(len(new), dtype=np.intp)])[order]
+            place = np.searchsorted(self.score_bits, bits)
+        return self.score_at[place]
+
+
+def list_pieces(engine: Engine, label: Any, heads: list[bytes]) -> ListPieces:
+    """The table of a kind of related list: items with these openings, reasons worded by `label`."""
+    openings, closings = reason_text_pieces(engine.space, label)
+    table = PieceTable()
+    return ListPieces(
+        table,
+        heads=table.add(heads),
+        firsts=table.add([b"[" + opening for opening in openings]),
+        nexts=table.add([b"," + opening for opening in openings]),
+        closings=table.add(closings),
+    )
+
+
 def listed_texts(
     engine: Engine,
     rows: NDArray[np.intp],
     top: BlockTop | None,
     targets: sparse.csr_array,
-    label: Any,
-    heads: list[bytes],
+    pieces: ListPieces,
     ids: NDArray[np.int64],
 ) -> tuple[list[bytes], list[list[int]], list[list[float]]]:
-    """Each product's list of a block's best entries (`top`, over the rows of `targets`, whose openings are
-    `heads`) as JSON text, with its ids and its scores as stored (four places).
+    """Each product's list of a block's best entries (`top`, over the rows of `targets`, whose items are joined
+    from `pieces`) as JSON text, with its ids and its scores as stored (four places).
 
-    An item is its opening, each reason's tag opening and weight closing (`reason_text_pieces`), and its
-    score's closing, all pieces of one table: a block's lists are joined from it by index (`list_texts`).
+    An item is its opening, each reason's tag opening and weight closing, and its score's closing: a block's lists
+    are joined from the table by index (`list_texts`).
     """
     n = len(rows)
     if top is None or not len(top.cols):
         return [b"[]"] * n, [[] for _ in range(n)], [[] for _ in range(n)]
     tags, weights = pair_reasons(engine, rows, top, targets)
-    firsts, nexts, closings = engine.derived(
-        f"reason_pieces:{label.__qualname__}", lambda: reason_pieces(engine, label)
-    )
     scores = rounded(top.scores.astype(np.float64), 4)
-    values, score_of = np.unique(scores, return_inverse=True)
-    tails = score_tails(engine, values)
-    # The table: openings of the listed rows, reasons' openings after "[" (the first) and after ",", their
-    # closings, the scores' closings, then "[" for a list of no reasons and nothing for a reason not there.
-    first = len(heads)
-    after = first + len(firsts)
-    closing = after + len(nexts)
-    tail = closing + len(closings)
-    bracket, nothing = tail + len(tails), tail + len(tails) + 1
-    table = heads + firsts + nexts + closings + tails + [b"[", b""]
     held = tags >= 0
-    columns = [top.cols]
+    columns = [pieces.heads + top.cols]
     for place in range(tags.shape[1]):
-        opened = (first if place == 0 else after) + tags[:, place]
-        columns.append(np.where(held[:, place], opened, bracket if place == 0 else nothing))
-        columns.append(np.where(held[:, place], closing + weights[:, place], nothing))
-    columns.append(tail + score_of.reshape(-1))
-    texts = list_texts(table, np.column_stack(columns).astype(np.intp), top.bounds)
+        opened = (pieces.firsts if place == 0 else pieces.nexts) + tags[:, place]
+        columns.append(np.where(held[:, place], opened, OPEN if place == 0 else NOTHING))  # no reasons: "[" "]"
+        columns.append(np.where(held[:, place], pieces.closings + weights[:, place], NOTHING))
+    columns.append(pieces.tails(scores))
+    texts = list_texts(pieces.table, np.column_stack(columns).astype(np.intp), top.bounds)
     bounds = top.bounds.tolist()
     listed_ids, listed_scores = ids[top.cols].tolist(), scores.tolist()
     return (
@@ -287,27 +322,6 @@ def discussing_pages(
         floor[i] = 0.0  # the pages' floors hold for neither
     floor = np.maximum(floor, np.float32(recommender_settings.MIN_SCORE))
     return block_top(scores, page_ids, floors=floor, limit=limit)
-
-
-def reason_pieces(engine: Engine, label: Any) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    """`reason_text_pieces` as a list joins them: each tag's opening after "[" (a first reason) and after ","
-    (a later one), and the weights' closings; once per engine."""
-    openings, closings = reason_text_pieces(engine.space, label)
-    return [b"[" + o for o in openings], [b"," + o for o in openings], closings
-
-
-def score_tails(engine: Engine, scores: NDArray[np.float64]) -> list[bytes]:
-    """The closing of an item with each of these scores (four places) and of its reasons list: each distinct
-    score's text made once per engine (a few thousand), not once per chunk. (Keyed by the float's bits: 0.0 and
-    -0.0 are equal as keys, not as text.)"""
-    made: dict[int, bytes] = engine.derived("score_tails", dict)
-    found = []
-    for bits, score in zip(scores.view(np.int64).tolist(), scores.tolist(), strict=True):
-        text = made.get(bits)
-        if text is None:
-            text = made[bits] = b'],"score":' + dumped(score) + b"}"
-        found.append(text)
-    return found
 
 
 def pair_reasons(

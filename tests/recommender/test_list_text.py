@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.fingerprint import dumped
-from recommender.services.list_text import list_texts
+from recommender.services.list_text import PieceTable, list_texts
+from recommender.services.related import ListPieces
 
 items = st.fixed_dictionaries(
     {
@@ -30,13 +31,13 @@ items = st.fixed_dictionaries(
 @given(lists=st.lists(st.lists(items, max_size=5), max_size=6))
 def test_lists_joined_from_pieces_are_the_lists_serialised(lists):
     """Each item is three pieces: its opening (cautions and id), its reasons, its score; empty lists included."""
-    table, pieces = [], []
+    table, pieces = PieceTable(), []
     for found in lists:
         for item in found:
             head = b'{"cautions":' + dumped(item["cautions"]) + b',"id":' + dumped(item["id"]) + b',"reasons":'
             tail = b',"score":' + dumped(item["score"]) + b"}"
-            table += [head, dumped(item["reasons"]), tail]
-            pieces.append([len(table) - 3, len(table) - 2, len(table) - 1])
+            at = table.add([head, dumped(item["reasons"]), tail])
+            pieces.append([at, at + 1, at + 2])
     bounds = np.concatenate([[0], np.cumsum([len(found) for found in lists])]).astype(np.intp)
     shaped = np.array(pieces, dtype=np.intp).reshape(-1, 3)
 
@@ -44,8 +45,9 @@ def test_lists_joined_from_pieces_are_the_lists_serialised(lists):
 
 
 def test_pieces_are_shared_between_items_and_lists():
-    table = [b'{"id":1,"reasons":', b'{"id":2,"reasons":', b"[]", b',"score":0.5}']
-    pieces = np.array([[0, 2, 3], [1, 2, 3], [0, 2, 3]], dtype=np.intp)
+    table = PieceTable()
+    at = table.add([b'{"id":1,"reasons":', b'{"id":2,"reasons":', b"[]", b',"score":0.5}'])
+    pieces = at + np.array([[0, 2, 3], [1, 2, 3], [0, 2, 3]], dtype=np.intp)
     bounds = np.array([0, 2, 2, 3], dtype=np.intp)
 
     assert list_texts(table, pieces, bounds) == [
@@ -53,3 +55,16 @@ def test_pieces_are_shared_between_items_and_lists():
         b"[]",
         dumped([{"id": 1, "reasons": [], "score": 0.5}]),
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(batches=st.lists(st.lists(st.sampled_from([0.0, -0.0, 0.1234, 0.5, 1.0, 2.5]) | st.floats(0, 3), max_size=8)))
+def test_score_closings_are_made_once_and_found_again_in_later_blocks(batches):
+    """Each distinct score's closing joins the table once, by the float's bits (0.0 and -0.0 read differently)."""
+    pieces = ListPieces(PieceTable(), heads=4, firsts=4, nexts=4, closings=4)
+    for batch in batches:
+        scores = np.array(batch, dtype=np.float64)
+        found = pieces.tails(scores)
+        assert pieces.table.pieces[found].tolist() == [b'],"score":' + dumped(score) + b"}" for score in batch]
+    distinct = {np.float64(score).tobytes() for batch in batches for score in batch}
+    assert len(pieces.table.pieces) == 4 + len(distinct)
