@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bench.store import seed_pages, seed_products
 from recommender.models import ContentPage, PageTag, Placement, ProductTag, Tag
+from recommender.scoring.explain import explain_many
 from recommender.scoring.related import best, sparse_columns, sparse_rows
 from recommender.services.engine import Engine, tag_ordered_dot
 from recommender.services.engine_build import engine_build
@@ -167,3 +168,24 @@ def test_scores_that_chose_the_candidates_are_the_scores_ranking_gives_them(deep
             given += 1
             assert scores.tobytes() == engine.candidate_scores(p, rows).tobytes()
     assert given >= len(pages) // 3  # the pages that only stock limits
+
+
+@pytest.mark.django_db
+def test_items_explained_together_are_explained_as_each_page_alone(skewed_store) -> None:
+    """A chunk's items are explained in one sparse pass over pages of both matrices (a page naming a product line
+    scores against the product matrix, the others against the plain one): each item gets the reasons that its own
+    vector times its page's gives it, worked out page by page."""
+    engine = engine_build()
+    pages = list(ContentPage.objects.filter(pk__in=PageTag.objects.values("page_id")).order_by("pk"))
+    inputs = page_inputs([p.pk for p in pages])
+    prepared = engine.prepare_many([inputs[p.pk].weights for p in pages], [inputs[p.pk].advised for p in pages])
+    assert {p.matrix is engine.products for p in prepared} == {True, False}  # both matrices in one chunk
+    lists = pages_compute(pages, engine, limit=8)
+    explained = 0
+    for page, p in zip(pages, prepared, strict=True):
+        items = lists[page.pk]
+        rows = [engine.row_of[item.product_id] for item in items]
+        alone = explain_many(engine.space, p.weights, p.page, p.matrix[rows])
+        assert [item.reasons for item in items] == alone
+        explained += sum(bool(item.reasons) for item in items)
+    assert explained > len(pages)
