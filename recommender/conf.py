@@ -73,8 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_CHUNK": 500,
     # Threads numpy's BLAS may use in a Celery worker (one leaves the other cores to the database).
     "WORKER_BLAS_THREADS": 1,
-    # Products ranked per page after a vectorised preselection (at least ten times the list length);
-    # the list is the same as ranking the whole catalog.
+    # Products ranked per page with rules after a vectorised preselection (at least ten times the list
+    # length; a page ranked by score and one cap alone needs the list length); the list is the same as
+    # ranking the whole catalog.
     "CANDIDATES": 200,
     # The first item must score at least this share of the best candidate's score in its own right.
     "LEAD_SHARE": 0.5,

@@ -236,7 +236,11 @@ class Engine:
         return [rows for rows, _ in self.scored_candidates_many(prepared, rules, limit)]
 
     def scored_candidates_many(
-        self, prepared: Sequence[Prepared], rules: Sequence[Sequence[Rule]], limit: int
+        self,
+        prepared: Sequence[Prepared],
+        rules: Sequence[Sequence[Rule]],
+        limit: int,
+        plainly: Sequence[bool] = (),
     ) -> list[tuple[NDArray[np.intp], NDArray[np.float32] | None]]:
         """Rows worth ranking for each page, in row order, with the scores `rank` gives them where the sparse
         products that chose them already did (pages that `only_stock_rules` and no rule names a product on;
@@ -246,12 +250,18 @@ class Engine:
         (`rank.cap_groups`: a product of a nutrient not yet capped goes ahead of a fourth magnesium one,
         however far below it scores), plus every product a rule names.
 
+        A page marked in `plainly` (it `ranks_plainly`) needs only its best `limit` besides the best of the
+        groups: its list holds the best of the groups the cap counts, then, when those are fewer than the limit,
+        the best of the others by score. Fewer than `limit` products rank above any of those (the first of the
+        groups and the others before it), so each is among the page's best `limit`.
+
         Scores come from sparse products of blocks of pages with the product matrix: a page shares
         tags with a small part of the catalog, and a product sharing nothing scores 0 and is never
         listed. Ranking only these gives the same list as ranking the whole catalog, at a fraction of the cost.
         """
         n = len(self.metas)
         k = max(recommender_settings.CANDIDATES, 10 * limit)
+        wanted = [limit if j < len(plainly) and plainly[j] else k for j in range(len(prepared))]
         placed = [
             np.array([self.row_of[r.product_id] for r in page_rules if r.product_id in self.row_of], dtype=np.intp)
             for page_rules in rules
@@ -266,17 +276,18 @@ class Engine:
             for start in range(0, len(group), BLOCK):
                 block = group[start : start + BLOCK]
                 plain = [j for j in block if self.only_stock_rules(prepared[j])]
-                if plain:
+                for count in sorted({wanted[j] for j in plain}):
+                    pages = [j for j in plain if wanted[j] == count]
                     # A page with rules may drop a product the caps' groups count on (`group_best`).
-                    limits = [0 if rules[j] else limit for j in plain]
+                    limits = [0 if rules[j] else limit for j in pages]
                     for j, (rows, scores) in zip(
-                        plain, self.plain_best([prepared[j] for j in plain], matrix, k, groups, limits), strict=True
+                        pages, self.plain_best([prepared[j] for j in pages], matrix, count, groups, limits), strict=True
                     ):
                         found[j], known[j] = rows, scores
                 others = [j for j in block if not self.only_stock_rules(prepared[j])]
                 scored = self.block_scores([prepared[j] for j in others], matrix) if others else []
                 for j, (cols, scores) in zip(others, scored, strict=True):
-                    found[j] = self.allowed_best(prepared[j], cols, scores, k, groups, 0 if rules[j] else limit)
+                    found[j] = self.allowed_best(prepared[j], cols, scores, wanted[j], groups, 0 if rules[j] else limit)
         return [
             (np.union1d(rows, extra).astype(np.intp), None)
             if len(extra)
@@ -499,13 +510,11 @@ class Engine:
         if not self.metas:
             return [[] for _ in queries]
         prepared = self.prepare_many([q.weights for q in queries], [q.advised for q in queries])
-        scored = self.scored_candidates_many(prepared, [q.rules for q in queries], limit)
-        candidates = [rows for rows, _ in scored]
         params = self.params(limit)
-        plain = [
-            j for j, (p, q, rows) in enumerate(zip(prepared, queries, candidates, strict=True))
-            if self.ranks_plainly(p, q, rows, params)
-        ]  # fmt: skip
+        plainly = [self.ranks_plainly(p, q, params) for p, q in zip(prepared, queries, strict=True)]
+        scored = self.scored_candidates_many(prepared, [q.rules for q in queries], limit, plainly)
+        candidates = [rows for rows, _ in scored]
+        plain = [j for j, yes in enumerate(plainly) if yes]
         ranked: list[list[Ranked]] = [[] for _ in queries]
         together = self.ranked_together(
             [prepared[j] for j in plain], [candidates[j] for j in plain], params, [scored[j][1] for j in plain]
@@ -518,6 +527,10 @@ class Engine:
             j for j in plain
             if self.guarded_rows(prepared[j].subject)[candidates[j][[r.index for r in ranked[j][:window]]]].any()
         ]  # fmt: skip
+        if unsettled:  # the rules may move the guarded products down the list: every candidate they may need
+            again = self.candidates_many([prepared[j] for j in unsettled], [queries[j].rules for j in unsettled], limit)
+            for j, rows in zip(unsettled, again, strict=True):
+                candidates[j] = rows
         for j in sorted(set(range(len(queries))) - set(plain) | set(unsettled)):
             ranked[j] = self.ranked(prepared[j], queries[j], candidates[j], params)
         shares = contributors(self.space, self.item_contributions(prepared, candidates, ranked), top=3)
@@ -553,7 +566,7 @@ class Engine:
             self._columns["matrix_rows"] = sparse.csr_array(sparse.vstack([self.product_rows(), sparse_rows(plain)]))
         return self._columns["matrix_rows"]
 
-    def ranks_plainly(self, p: Prepared, query: PageQuery, rows: NDArray[np.intp], params: RankParams) -> bool:
+    def ranks_plainly(self, p: Prepared, query: PageQuery, params: RankParams) -> bool:
         """Whether only the scores and one diversity cap order this page's list (most pages), unless a guarded
         product comes among the first few (`compute_many` checks): no rules, no nutrient held back from
         leading, and a lead share the best product meets."""

@@ -70,7 +70,7 @@ def deep_store(demo: None) -> None:
         {"MAX_PER_NUTRIENT": 0, "MAX_PER_BRAND": 1},
     ],
 )
-@pytest.mark.parametrize("limit", [3, 8])
+@pytest.mark.parametrize("limit", [3, 8, 20])
 def test_lists_from_candidates_are_the_lists_of_ranking_the_whole_catalog(deep_store, caps, limit):
     """The diversity caps let a product far below the best `CANDIDATES` into a list (its nutrient and brand not
     yet capped): the candidates hold the best of each group the caps count, so ranking them gives the list
