@@ -544,27 +544,14 @@ class Engine:
 
     def item_contributions(
         self, prepared: Sequence[Prepared], candidates: Sequence[NDArray[np.intp]], ranked: Sequence[list[Ranked]]
-    ) -> sparse.csr_array:
-        """Every listed item's vector times its page's, a sparse row per item, page by page: every item of every
-        page explained in one numpy pass (`contributors`), reading only the few tags an item holds."""
-        rows = [cands[[r.index for r in found]] for cands, found in zip(candidates, ranked, strict=True)]
-        lengths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
-        page = np.repeat(np.arange(len(prepared)), lengths)
-        # Rows of the plain matrix follow those of the product matrix in `matrix_rows`.
-        plain = np.array([p.matrix is not self.products for p in prepared], dtype=bool)
-        at = np.concatenate([*rows, np.zeros(0, dtype=np.intp)]) + len(self.ids) * plain[page]
-        items = self.matrix_rows()[at]
-        pages = np.vstack([p.page for p in prepared]) if len(prepared) else np.zeros((0, self.space.size), np.float32)
-        items.data *= pages[np.repeat(page, np.diff(items.indptr)), items.indices]
-        return items
-
-    def matrix_rows(self) -> sparse.csr_array:
-        """The product matrix's rows as sparse rows, then the plain matrix's (`item_contributions`); once per
-        snapshot."""
-        if "matrix_rows" not in self._columns:
-            plain = self.products if self.plain is None else self.plain
-            self._columns["matrix_rows"] = sparse.csr_array(sparse.vstack([self.product_rows(), sparse_rows(plain)]))
-        return self._columns["matrix_rows"]
+    ) -> NDArray[np.float32]:
+        """Every listed item's vector times its page's, a row per item, page by page: every item of every page
+        explained in one numpy pass (`contributors`)."""
+        chosen = [
+            p.matrix[rows[[r.index for r in found]]] * p.page
+            for p, rows, found in zip(prepared, candidates, ranked, strict=True)
+        ]
+        return np.vstack(chosen) if chosen else np.zeros((0, self.space.size), dtype=np.float32)
 
     def ranks_plainly(self, p: Prepared, query: PageQuery, params: RankParams) -> bool:
         """Whether only the scores and one diversity cap order this page's list (most pages), unless a guarded
