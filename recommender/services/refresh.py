@@ -27,7 +27,7 @@ from django.utils import timezone
 from numpy.typing import NDArray
 
 from recommender import metrics
-from recommender.adapters import get_adapter, ids_filter
+from recommender.adapters import get_adapter, ids_filter, rows_of_ids
 from recommender.cachekeys import list_cache_keys
 from recommender.conf import recommender_settings
 from recommender.fingerprint import fingerprint
@@ -408,11 +408,8 @@ def products_near_products(engine: Engine, product_ids: Sequence[int]) -> set[in
         best = np.maximum(best, block.toarray().max(axis=0))
     reached = np.flatnonzero(best >= min_score)
     candidates = [int(i) for i in engine.ids[reached]]
-    last = dict(
-        RelatedState.objects.filter(product_id__in=candidates, last_score__isnull=False).values_list(
-            "product_id", "last_score"
-        )
-    )
+    stored = RelatedState.objects.filter(last_score__isnull=False)
+    last = dict(rows_of_ids(stored, "product_id", candidates, "last_score"))  # thousands where a tag is common
     tolerance = 1e-4  # stored scores are rounded to four places
     near |= {
         pid

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recommender.adapters import ProductAdapter, ids_filter
+from recommender.adapters import ProductAdapter, ids_filter, rows_of_ids
 from shop.catalog.adapters import CatalogProductAdapter
 from shop.catalog.models import NutrientAmount, Product
 
@@ -49,3 +49,23 @@ def test_ids_filter_selects_exactly_the_ids_asked_for(demo: None, data: st.DataO
     assert set(NutrientAmount.objects.filter(ids_filter("product_id", ids)).values_list("product_id", flat=True)) == {
         n.product_id for n in NutrientAmount.objects.filter(product_id__in=ids)
     }
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_rows_of_ids_reads_exactly_the_rows_asked_for(demo: None, data: st.DataObject) -> None:
+    """Many scattered ids (the rows of their span read and picked here) or few (filtered in the query): the same
+    rows as an `IN` list gives, with the values asked for."""
+    if not Product.objects.filter(sku="ROW-0").exists():  # the database outlives each example
+        Product.objects.bulk_create(
+            Product(sku=f"ROW-{i}", slug=f"row-{i}", name=f"Row {i}", price=1, in_stock=i % 7 > 0) for i in range(400)
+        )
+    stored = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    every = data.draw(st.integers(1, 6))  # one in `every` of a run: within or past SPAN_PER_ID
+    start = data.draw(st.integers(0, len(stored) - 1))
+    ids = [*stored[start::every], stored[-1] + 7]  # and one that names no row
+    assert len(ids) >= 2
+
+    found = rows_of_ids(Product.objects.filter(in_stock=True), "pk", ids, "sku")
+
+    assert sorted(found) == sorted(Product.objects.filter(in_stock=True, pk__in=ids).values_list("pk", "sku"))
