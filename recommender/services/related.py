@@ -7,6 +7,7 @@ the article's list) within their window.
 from __future__ import annotations
 
 import operator
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -205,26 +206,40 @@ class ListPieces:
     firsts: int
     nexts: int
     closings: int
-    score_bits: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted
-    score_at: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    # The scores whose closings the table holds, as float bits (sorted), and where each closing is: one pair,
+    # replaced whole, so a thread reading it never sees one without the other (a worker's kept engine may serve
+    # two refreshes at once in a threads pool); adding to the table takes the lock.
+    known: tuple[NDArray[np.int64], NDArray[np.intp]] = field(
+        default_factory=lambda: (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.intp))
+    )
+    adding: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tails(self, scores: NDArray[np.float64]) -> NDArray[np.intp]:
         """Where the closing of an item with each of these scores (four places) and of its reasons list is. A score
         met for the first time gets its closing added: each distinct score's text is made once (a few thousand), not
         once per item. (Found by the float's bits: 0.0 and -0.0 are equal as numbers, not as text.)"""
         bits = scores.view(np.int64)
-        place = np.searchsorted(self.score_bits, bits)
-        known = place < len(self.score_bits)
-        known[known] = self.score_bits[place[known]] == bits[known]
-        if not known.all():
-            new = np.unique(bits[~known])
-            start = self.table.add([b'],"score":' + dumped(score) + b"}" for score in new.view(np.float64).tolist()])
-            merged = np.concatenate([self.score_bits, new])
+        found = self.found(bits)
+        if found is not None:
+            return found
+        with self.adding:
+            known_bits, known_at = self.known
+            new = np.setdiff1d(bits, known_bits)
+            start = self.table.add([b'],"score":' + dumped(s) + b"}" for s in new.view(np.float64).tolist()])
+            merged = np.concatenate([known_bits, new])
             order = np.argsort(merged, kind="stable")
-            self.score_bits = merged[order]
-            self.score_at = np.concatenate([self.score_at, start + np.arange(len(new), dtype=np.intp)])[order]
-            place = np.searchsorted(self.score_bits, bits)
-        return self.score_at[place]
+            known_bits, known_at = merged[order], np.concatenate([known_at, start + np.arange(len(new))])[order]
+            self.known = (known_bits, known_at)
+        return known_at[np.searchsorted(known_bits, bits)]
+
+    def found(self, bits: NDArray[np.int64]) -> NDArray[np.intp] | None:
+        """Where the closings of scores with these bits are; None if the table lacks one."""
+        known_bits, known_at = self.known
+        place = np.searchsorted(known_bits, bits)
+        inside = place < len(known_bits)
+        if not inside.all() or not (known_bits[place] == bits).all():
+            return None
+        return known_at[place]
 
 
 def list_pieces(engine: Engine, label: Any, heads: list[bytes]) -> ListPieces:

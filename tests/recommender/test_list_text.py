@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,3 +70,15 @@ def test_score_closings_are_made_once_and_found_again_in_later_blocks(batches):
         assert pieces.table.pieces[found].tolist() == [b'],"score":' + dumped(score) + b"}" for score in batch]
     distinct = {np.float64(score).tobytes() for batch in batches for score in batch}
     assert len(pieces.table.pieces) == 4 + len(distinct)
+
+
+def test_score_closings_added_from_threads_at_once_stay_where_they_are_found():
+    """A worker's kept engine may serve two refreshes at once (a threads pool): closings added together are each
+    added once, and every score finds its own."""
+    pieces = ListPieces(PieceTable(), heads=4, firsts=4, nexts=4, closings=4)
+    batches = [np.round(np.random.default_rng(seed).random(400), 4) for seed in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(pieces.tails, batches))
+    for batch, at in zip(batches, found, strict=True):
+        assert pieces.table.pieces[at].tolist() == [b'],"score":' + dumped(score) + b"}" for score in batch.tolist()]
+    assert len(pieces.table.pieces) == 4 + len(np.unique(np.concatenate(batches)))
