@@ -96,12 +96,11 @@ def near_top(rows: NDArray[np.intp], scores: NDArray[np.float32], n: int, limit:
     if len(rows) <= n * limit or scores.dtype != np.float32 or np.signbit(scores).any():
         return None
     bits = scores.view(np.uint32)
+    least_bits, most_bits = int(bits.min()), int(bits.max())
     shift = 16  # seven bits of mantissa: buckets 1/128 of a power of two wide
-    low = int(bits.min()) >> shift
-    while n * ((int(bits.max()) >> shift) - low + 1) > BUCKETS:
-        shift += 1
-        low = int(bits.min()) >> shift
-    width = (int(bits.max()) >> shift) - low + 1
+    while n * ((most_bits >> shift) - (least_bits >> shift) + 1) > BUCKETS:
+        shift += 1  # scores spread over many powers of two: wider buckets
+    low, width = least_bits >> shift, (most_bits >> shift) - (least_bits >> shift) + 1
     bucket = (bits >> np.uint32(shift)).astype(np.intp) - low
     counts = np.bincount(rows * width + bucket, minlength=n * width).reshape(n, width)
     at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]  # entries in this bucket or a higher one
