@@ -7,8 +7,8 @@ single-page refresh builds it too (it is a few queries), so both give identical 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from recommender.adapters import ProductRecord
 from recommender.conf import recommender_settings
 from recommender.models import Tag
 from recommender.scoring.explain import ReasonMemo, coded, contributors, explained
@@ -97,6 +98,40 @@ class Taxonomy:
     tags: Mapping[str, Tag]  # by slug
     codes: Mapping[str, Tag]  # by supplement-facts nutrient code
     guard_tags: frozenset[str]  # guarded nutrients (iron) and their forms
+    # The rows and settings it was built from (`engine_build.taxonomy_rows`): equal rows, the same taxonomy.
+    rows: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The product side of a snapshot as read from the database: each product's record and approved tag
+    relevances. An engine keeps it, so a full refresh can tell which products changed since it was built."""
+
+    records: Mapping[int, ProductRecord]
+    relevances: Mapping[int, Mapping[str, float]]
+
+    def changed_since(self, other: Catalog) -> set[int]:
+        """The products whose rows differ between the two (added, removed or changed in any way)."""
+        old, new = other.records, self.records
+        if old == new and other.relevances == self.relevances:  # the usual case, compared without a Python loop
+            return set()
+        return {
+            pk
+            for pk in old.keys() | new.keys()
+            if old.get(pk) != new.get(pk) or other.relevances.get(pk) != self.relevances.get(pk)
+        }
+
+    def updated(
+        self,
+        touched: Collection[int],
+        records: Mapping[int, ProductRecord],
+        relevances: Mapping[int, Mapping[str, float]],
+    ) -> Catalog:
+        """This catalog with the `touched` products read again: `records` and `relevances` are theirs now (a
+        touched product missing from `records` is no longer in the catalog)."""
+        kept = {pk: record for pk, record in self.records.items() if pk not in touched}
+        kept_relevances = {pk: self.relevances[pk] for pk in kept}
+        return Catalog(kept | dict(records), kept_relevances | {pk: relevances.get(pk, {}) for pk in records})
 
 
 @dataclass
@@ -157,6 +192,7 @@ class Engine:
     over_limit: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     row_of: dict[int, int] = field(default_factory=dict)
     taxonomy: Taxonomy | None = None  # what `engine_patch` builds new product rows from
+    catalog: Catalog | None = None  # what the product rows were built from (see `engine_build.engine_rebuilt`)
     _columns: dict[str, sparse.csr_array] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _of_pages: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -199,6 +235,11 @@ class Engine:
     def forget_pages(self) -> None:
         """Drop the data of the pages (`of_pages`): a page changed, so it is built again when asked for."""
         self._of_pages.clear()
+
+    def without_pages(self) -> Engine:
+        """This engine as a new snapshot of the pages: everything built from the products shared, nothing
+        built from the pages (this engine is left as it is, for a thread still scoring with it)."""
+        return replace(self, _of_pages={})
 
     def dims(self, slugs: frozenset[str]) -> list[int]:
         return [self.space.index[s] for s in slugs if s in self.space.index]

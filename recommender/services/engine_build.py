@@ -14,12 +14,12 @@ from numpy.typing import NDArray
 
 from recommender.adapters import ProductRecord, get_adapter
 from recommender.conf import recommender_settings
-from recommender.models import ArticleLink, Placement, ProductTag, Tag, TagRelation
+from recommender.models import ArticleLink, Placement, ProductTag, Synonym, Tag, TagRelation
 from recommender.scoring.rank import ProductMeta
 from recommender.scoring.space import Relation, TagInfo, TagSpace, build_space
 from recommender.scoring.vectors import product_matrix, without_kind
 from recommender.services.cautions import dose_cautions, tag_cautions
-from recommender.services.engine import Engine, Taxonomy, meta_arrays
+from recommender.services.engine import Catalog, Engine, Taxonomy, meta_arrays
 from recommender.services.tagging import nutrient_code_index
 from recommender.services.taxonomy import lexicon_build
 from recommender.text.lexicon import Lexicon
@@ -47,12 +47,26 @@ def tag_space() -> TagSpace:
     return _space()[0]
 
 
-def taxonomy_snapshot() -> Taxonomy:
-    """The tag space, the tags by slug and by nutrient code, and the guarded tags, as they are now."""
+def taxonomy_rows() -> tuple[Any, ...]:
+    """Every row a taxonomy snapshot and the lexicon are built from (tags, their groups' members, synonyms and
+    relations, in full) and the settings that weigh them: equal rows, an equal snapshot."""
+    models = (Tag, Tag.members.through, Synonym, TagRelation)
+    rows = tuple(
+        tuple(model._default_manager.order_by("pk").values_list(*(f.attname for f in model._meta.concrete_fields)))
+        for model in models
+    )
+    names = ("PARENT_WEIGHT", "EVIDENCE_WEIGHTS", "RELATION_WEIGHT", "PRODUCT_KIND_WEIGHTS")
+    return (*rows, repr([getattr(recommender_settings, name) for name in names]))
+
+
+def taxonomy_snapshot(rows: tuple[Any, ...] | None = None) -> Taxonomy:
+    """The tag space, the tags by slug and by nutrient code, and the guarded tags, as they are now (`rows`:
+    `taxonomy_rows()` when the caller has read them already)."""
+    rows = taxonomy_rows() if rows is None else rows
     space, tags = _space()
     guard_roots = {s for s, t in tags.items() if t.caution_level == Tag.CautionLevel.GUARD}
     guard_tags = frozenset(s for s in tags if guard_roots & set(space.ancestors(s)))
-    return Taxonomy(space, tags, nutrient_code_index(), guard_tags)
+    return Taxonomy(space, tags, nutrient_code_index(), guard_tags, rows)
 
 
 def _approved_relevances(product_ids: Collection[int] | None = None) -> dict[int, dict[str, float]]:
@@ -172,8 +186,9 @@ def plain_rows(space: TagSpace, matrix: NDArray[np.float32]) -> NDArray[np.float
     return without_kind(space, matrix, Tag.Kind.PRODUCT_LINE)
 
 
-def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows) -> Engine:
-    """An engine over these product rows (in id order), its arrays indexed from their metas."""
+def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows, catalog: Catalog | None) -> Engine:
+    """An engine over these product rows (in id order, built from `catalog`), its arrays indexed from their
+    metas."""
     return Engine(
         space=taxonomy.space,
         lexicon=lexicon,
@@ -184,16 +199,49 @@ def engine_of(taxonomy: Taxonomy, lexicon: Lexicon, rows: ProductRows) -> Engine
         guard_tags=taxonomy.guard_tags,
         plain=plain_rows(taxonomy.space, rows.matrix),
         taxonomy=taxonomy,
+        catalog=catalog,
     )
+
+
+def catalog_read() -> Catalog:
+    """Every product that has approved tags, with those tags."""
+    relevances = _approved_relevances()
+    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
+    records = get_adapter().records(set(relevances) | _placed_product_ids())
+    return Catalog(records, {pk: relevances.get(pk, {}) for pk in records})
 
 
 def engine_build() -> Engine:
     """Snapshot the taxonomy and every product that has approved tags."""
-    taxonomy = taxonomy_snapshot()
-    relevances = _approved_relevances()
-    # Pinned and linked products are loaded even without tags, so marketing's pins always apply.
-    rows = product_rows(taxonomy, get_adapter().records(set(relevances) | _placed_product_ids()), relevances)
-    return engine_of(taxonomy, lexicon_build(), rows)
+    return engine_from(taxonomy_snapshot(), catalog_read())
+
+
+def engine_from(taxonomy: Taxonomy, catalog: Catalog, lexicon: Lexicon | None = None) -> Engine:
+    """A new engine of this taxonomy and catalog (and the taxonomy's lexicon, when built already)."""
+    rows = product_rows(taxonomy, catalog.records, catalog.relevances)
+    return engine_of(taxonomy, lexicon or lexicon_build(), rows, catalog)
+
+
+def engine_rebuilt(kept: Engine) -> Engine:
+    """What `engine_build()` gives now, for a full refresh in a process that keeps an engine: the taxonomy and
+    the catalog are read again in full, as for a new engine (so the refresh still repairs anything its drains
+    missed, such as a change made behind the plugin's back), but the products whose rows read the same keep
+    theirs, and where none changed the kept engine's arrays go on (only what was built from the pages is built
+    again). Building the rows of twenty thousand products is about half of building an engine, and each worker
+    process of a fanned-out refresh does it once per run."""
+    rows = taxonomy_rows()
+    if kept.taxonomy is None or kept.catalog is None or kept.taxonomy.rows != rows:
+        return engine_from(taxonomy_snapshot(rows), catalog_read())
+    catalog = catalog_read()
+    changed = catalog.changed_since(kept.catalog)
+    if not changed:
+        return kept.without_pages()
+    if len(changed) > len(kept.metas) // REBUILT_SHARE:  # too many to replace row by row
+        return engine_from(kept.taxonomy, catalog, kept.lexicon)
+    return rows_patched(kept, changed, catalog)
+
+
+REBUILT_SHARE = 4  # `engine_rebuilt` builds every row anew once more than a quarter of the products changed
 
 
 def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
@@ -204,28 +252,43 @@ def engine_patch(engine: Engine, product_ids: Collection[int]) -> Engine:
     is: a stock feed's change costs a few queries and array copies instead of reading the whole catalog.
     Returns `engine` itself when there is nothing to read again.
     """
-    taxonomy = engine.taxonomy
-    if taxonomy is None:
+    if engine.taxonomy is None or engine.catalog is None:
         return engine_build()
     placed = _placed_product_ids()
     touched = set(product_ids) | (placed - engine.row_of.keys())
     if not touched:
         return engine
     relevances = _approved_relevances(touched)
-    fresh = product_rows(taxonomy, get_adapter().records((set(relevances) | placed) & touched), relevances)
+    records = get_adapter().records((set(relevances) | placed) & touched)
+    return rows_patched(engine, touched, engine.catalog.updated(touched, records, relevances))
+
+
+def rows_patched(engine: Engine, touched: Collection[int], catalog: Catalog) -> Engine:
+    """`engine` (which has a taxonomy) with the rows of the `touched` products built again from `catalog`, the
+    catalog as it is now: those still in it replaced, those gone removed, those new added in id order."""
+    taxonomy = engine.taxonomy
+    assert taxonomy is not None
+    fresh = product_rows(
+        taxonomy, {pk: catalog.records[pk] for pk in touched if pk in catalog.records}, catalog.relevances
+    )
     cautions = {k: v for k, v in engine.cautions.items() if k not in touched} | fresh.cautions
     skus = {k: v for k, v in engine.skus.items() if k not in touched} | fresh.skus
     if {m.id for m in fresh.metas} == touched & engine.row_of.keys():
-        return rows_replaced(engine, fresh, cautions, skus)
+        return rows_replaced(engine, fresh, cautions, skus, catalog)
     kept = [row for row, meta in enumerate(engine.metas) if meta.id not in touched]
     metas = [engine.metas[row] for row in kept] + fresh.metas
     order = np.argsort(np.array([m.id for m in metas], dtype=np.int64), kind="stable")
     matrix = np.vstack([engine.products[kept], fresh.matrix])[order]
-    return engine_of(taxonomy, engine.lexicon, ProductRows([metas[i] for i in order], matrix, cautions, skus))
+    rows = ProductRows([metas[i] for i in order], matrix, cautions, skus)
+    return engine_of(taxonomy, engine.lexicon, rows, catalog)
 
 
 def rows_replaced(
-    engine: Engine, fresh: ProductRows, cautions: dict[int, list[dict[str, Any]]], skus: dict[int, str]
+    engine: Engine,
+    fresh: ProductRows,
+    cautions: dict[int, list[dict[str, Any]]],
+    skus: dict[int, str],
+    catalog: Catalog,
 ) -> Engine:
     """`engine` with the rows of the same products replaced by `fresh` ones (no product added or removed)."""
     rows = [engine.row_of[m.id] for m in fresh.metas]
@@ -263,4 +326,5 @@ def rows_replaced(
         over_limit=over_limit,
         row_of=engine.row_of,
         taxonomy=engine.taxonomy,
+        catalog=catalog,
     )

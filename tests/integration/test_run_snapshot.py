@@ -45,7 +45,7 @@ def test_a_run_reuses_its_engine_and_drains_patch_it() -> None:
     assert engine_for(run="run-b") is not first  # another run builds its own
     again = engine_for(run="run-a")
     assert again is not first  # only the last run's engine is kept
-    assert engine_for(full=True) is not again  # a whole refresh in one call always builds
+    assert engine_for(full=True) is not again  # a whole refresh in one call reads everything again
 
     kept = engine_for()
     product = Product.objects.get(sku="TM-CTD-8OZ")
@@ -60,7 +60,7 @@ def test_a_run_reuses_its_engine_and_drains_patch_it() -> None:
     products_changed([product.pk])
     assert product.pk in pop_dirty()["products"]  # a drain in another process took it
     assert engine_for() is not patched  # read from the log: this process reads that product again
-    assert engine_for(run="run-c") is not engine_for(run="run-d")  # a new run starts from a new engine
+    assert engine_for(run="run-c") is not engine_for(run="run-d")  # a new run reads everything again
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,8 +1,9 @@
-"""`engine_patch` gives the engine a new `engine_build` gives, for every kind of product change.
+"""`engine_patch` and `engine_rebuilt` give the engine a new `engine_build` gives, for every kind of product change.
 
 A worker keeps its engine between drains and patches only the products the drains took
-(`services/snapshot.py`); the state machine in test_incremental_refresh.py checks the stored lists
-that result, this checks the engine itself, array by array.
+(`services/snapshot.py`); a full refresh reads everything again and keeps the rows that read the same. The
+state machine in test_incremental_refresh.py checks the stored lists that result, this checks the engine itself,
+array by array.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import pytest
 from django.db import OperationalError
 
 from recommender import dirty
-from recommender.models import ContentPage, Placement, Tag
+from recommender.models import ContentPage, Placement, ProductTag, Synonym, Tag
 from recommender.services import snapshot
 from recommender.services.engine import Engine
-from recommender.services.engine_build import engine_build, engine_patch
+from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
 from recommender.services.products import product_update
 from recommender.services.related import page_matrix
 from recommender.services.tagging import product_tags_set
@@ -36,6 +37,7 @@ def assert_same(patched: Engine, built: Engine) -> None:
         assert getattr(patched, name).tolist() == getattr(built, name).tolist(), name
     assert patched.cautions == built.cautions
     assert patched.skus == built.skus
+    assert patched.catalog == built.catalog
 
 
 def drained_out_of_stock(redis: fakeredis.FakeRedis, engine: Engine) -> Product:
@@ -89,6 +91,61 @@ def test_products_added_and_removed(demo: None) -> None:
 def test_nothing_to_read_again_keeps_the_engine(demo: None) -> None:
     kept = engine_build()
     assert engine_patch(kept, set()) is kept
+
+
+@pytest.mark.django_db
+def test_a_full_read_finds_changes_made_behind_the_plugins_back(demo: None) -> None:
+    """No signal, no drain: a queryset update, a tag row and a facts line written directly, a product deleted with
+    its rows, a new untagged pin. `engine_rebuilt` reads everything again and finds each."""
+    kept = engine_build()
+    stocked, retagged, dosed, deleted = Product.objects.filter(pk__in=kept.row_of).order_by("pk")[:4]
+    Product.objects.filter(pk=stocked.pk).update(in_stock=False)
+    ProductTag.objects.filter(product=retagged).update(relevance=0.05)
+    NutrientAmount.objects.bulk_create([NutrientAmount(product=dosed, code="zinc", amount=Decimal("80"), unit="mg")])
+    deleted_id = deleted.pk
+    deleted.delete()
+    untagged = Product.objects.exclude(pk__in=kept.row_of).order_by("pk").first()
+    assert untagged is not None
+    Placement.objects.bulk_create([Placement(page=ContentPage.objects.first(), product=untagged, action="pin")])
+    rebuilt = engine_rebuilt(kept)
+    assert rebuilt.lexicon is kept.lexicon  # the taxonomy read the same: only the products' rows were built
+    assert deleted_id not in rebuilt.row_of and untagged.pk in rebuilt.row_of
+    assert_same(rebuilt, engine_build())
+    assert kept.available[kept.row_of[stocked.pk]]  # the kept engine is not touched
+
+
+@pytest.mark.django_db
+def test_a_full_read_that_finds_no_change_keeps_the_rows_and_forgets_the_pages(demo: None) -> None:
+    kept = engine_build()
+    pages = kept.of_pages("page_matrix", lambda: page_matrix(kept))
+    columns = kept.columns(kept.products)
+    rebuilt = engine_rebuilt(kept)
+    assert rebuilt is not kept and rebuilt.products is kept.products
+    assert rebuilt.columns(rebuilt.products) is columns  # what was built from the products goes on
+    assert rebuilt.of_pages("page_matrix", lambda: page_matrix(rebuilt)) is not pages  # the pages are read again
+    assert kept.of_pages("page_matrix", lambda: page_matrix(kept)) is pages  # left as it was for another thread
+    assert_same(rebuilt, engine_build())
+
+
+@pytest.mark.django_db
+def test_a_full_read_after_a_taxonomy_change_builds_every_row(demo: None) -> None:
+    """A synonym added directly (the lexicon changes) and a tag's caution changed (the cautions change)."""
+    kept = engine_build()
+    Synonym.objects.bulk_create([Synonym(tag=tag("magnesium"), text="magnesium glycinate complex")])
+    Tag.objects.filter(slug="zinc").update(caution="Take with food.")
+    rebuilt = engine_rebuilt(kept)
+    assert rebuilt.lexicon is not kept.lexicon
+    assert rebuilt.taxonomy is not None and rebuilt.taxonomy.rows != kept.taxonomy.rows
+    assert_same(rebuilt, engine_build())
+
+
+@pytest.mark.django_db
+def test_a_full_read_that_finds_most_products_changed_builds_their_rows_anew(demo: None) -> None:
+    kept = engine_build()
+    Product.objects.filter(pk__in=kept.row_of).update(in_stock=False)
+    rebuilt = engine_rebuilt(kept)
+    assert rebuilt.lexicon is kept.lexicon and not rebuilt.available.any()
+    assert_same(rebuilt, engine_build())
 
 
 def test_a_worker_process_builds_its_engine_as_it_starts(
