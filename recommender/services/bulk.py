@@ -110,7 +110,7 @@ def rows_upsert(model: type[models.Model], key: str, fields: Sequence[str], rows
     # Identifiers come from the model's metadata, quoted; values travel by COPY.
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA")  # noqa: S608
-        methods = compression_methods(connection, cursor, model._meta.db_table)
+        methods = compression_methods(connection, cursor, table)
         # Compressed once, as the table compresses them, and moved on as they are.
         alter = [
             f"ALTER COLUMN {quote(f.column)} SET COMPRESSION {methods[f.column]}"
@@ -129,7 +129,7 @@ def rows_upsert(model: type[models.Model], key: str, fields: Sequence[str], rows
 
 
 def compression_methods(connection: Any, cursor: Any, table: str) -> dict[str, str]:
-    """The columns of this table (unquoted name) with a compression method of their own (PostgreSQL 14 and
+    """The columns of this (quoted) table, by unquoted name, with a compression method of their own (PostgreSQL 14 and
     later: migration 0013 gives the related lists' text lz4), and the method.
 
     A temporary table made from it with CREATE TABLE AS compresses with the server's default (pglz), and PostgreSQL
