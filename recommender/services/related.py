@@ -31,9 +31,11 @@ from recommender.scoring.related import (
     BlockTop,
     block_top,
     column_floors,
+    heavy_split,
     row_floors,
     sparse_columns,
     sparse_rows,
+    split_product,
 )
 from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
@@ -294,13 +296,13 @@ def listed_texts(
 def similar_products(engine: Engine, block: sparse.csr_array, rows: list[int], limit: int) -> BlockTop:
     """The best other products for each product of a block (its engine `rows`): in stock, at least the
     minimum score, ties by id."""
-    scores = block @ engine.columns(engine.products)
+    columns = engine.columns(engine.products)
     own = np.array(rows, dtype=np.intp)
     # Another product's list is never longer than `limit`: `limit` + 1 products holding a tag (the
     # product itself may be one of them) bound the last listed score.
-    floors = engine.derived(
-        f"related_floors:{limit}", lambda: column_floors(engine.columns(engine.products), engine.available, limit + 1)
-    )
+    floors = engine.derived(f"related_floors:{limit}", lambda: column_floors(columns, engine.available, limit + 1))
+    split = engine.derived(f"related_split:{limit}", lambda: heavy_split(columns, floors))
+    scores = split_product(block, columns, split)
     floor = np.maximum(row_floors(block, floors), np.float32(recommender_settings.MIN_SCORE))
     return block_top(
         scores,

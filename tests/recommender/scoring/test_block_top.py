@@ -11,11 +11,13 @@ from recommender.scoring import related
 from recommender.scoring.related import (
     block_top,
     column_floors,
+    heavy_split,
     id_ranks,
     near_top,
     ranked_order,
     row_floors,
     sparse_rows,
+    split_product,
 )
 
 
@@ -64,6 +66,77 @@ def test_block_top_is_the_plain_sort_with_floors_that_drop_nothing(vectors, limi
     assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
     for i, cols in enumerate(expected):
         assert list(top.row(i)[1]) == [dense[i, c] for c in cols]
+
+
+def normalised(vectors: list[list[float]]) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+# The first dimension held by most rows, as magnesium is by a supplement store's products.
+heavy_vectors = st.integers(2, 30).flatmap(
+    lambda n: st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.0, 1.0]),
+            st.lists(st.sampled_from([0.0, 0.0, 0.0, 0.25, 0.5, 1.0]), min_size=5, max_size=5),
+        ).map(lambda first_rest: [first_rest[0], *first_rest[1]]),
+        min_size=n,
+        max_size=n,
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vectors=heavy_vectors,
+    limit=st.integers(1, 5),
+    min_score=st.sampled_from([0.0, 0.1, 0.3]),
+    seed=st.integers(0, 1000),
+)
+def test_a_dimension_held_apart_lists_what_the_plain_sort_lists(vectors, limit, min_score, seed):
+    """Pairs meeting only in the held-apart dimension are left out of the sparse product unless they can reach the
+    row's floor: the lists are the plain sort's of every pair's score, and those scores are the plain product's up
+    to rounding (the held-apart term is added last)."""
+    rng = np.random.default_rng(seed)
+    matrix = normalised(vectors)
+    ids = rng.permutation(len(matrix) * 3)[: len(matrix)].astype(np.int64)
+    allowed = rng.random(len(matrix)) > 0.2
+    own = np.arange(len(matrix))
+    columns = sparse.csr_array(np.ascontiguousarray(matrix.T))
+    block = sparse_rows(matrix)
+    column_floor = column_floors(columns, allowed, limit + 1)
+    floors = np.maximum(row_floors(block, column_floor), np.float32(min_score))
+    split = heavy_split(columns, column_floor)
+
+    scores = split_product(block, columns, split)
+    top = block_top(scores, ids, floors=floors, limit=limit, allowed=lambda at, cols: (cols != own[at]) & allowed[cols])
+
+    plain = (block @ columns).toarray()
+    every_pair = plain
+    if split is not None:  # each pair's score as the split sums it, those it leaves out of the product included
+        held = block[:, [split.dim]].toarray()[:, 0]
+        every_pair = (block @ split.columns).toarray() + np.outer(held, split.outside)
+    expected = plain_top(every_pair, ids, allowed, own, min_score, limit)
+    assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
+    for i, cols in enumerate(expected):
+        assert list(top.row(i)[1]) == [every_pair[i, c] for c in cols]
+        np.testing.assert_allclose(top.row(i)[1], plain[i, cols], rtol=1e-6)
+
+
+def test_the_most_common_dimension_is_held_apart_only_when_it_makes_most_pairs():
+    """Held apart: the dimension most columns hold, kept only where it alone reaches the floor; with the work
+    spread over the dimensions (or no floor to cut at) the product is left as it is."""
+    skewed = normalised([[1, 0, 0], [1, 1, 0], [0.5, 0, 1], [1, 0, 0], [0.25, 1, 0], [0, 0, 1]])
+    columns = sparse.csr_array(np.ascontiguousarray(skewed.T))
+    split = heavy_split(columns, column_floors(columns, None, 2))
+    assert split is not None and split.dim == 0
+    near = split.outside == 0
+    assert near[[0, 3]].all() and not near[[1, 2, 4]].any()  # the two pure rows lead the first dimension
+    assert split.columns.nnz < columns.nnz
+    spread = sparse.csr_array(np.eye(4, dtype=np.float32))
+    assert heavy_split(spread, column_floors(spread, None, 2)) is None
+    assert heavy_split(columns, np.zeros(3, dtype=np.float32)) is None  # no floor: every pair could count
 
 
 @settings(max_examples=200, deadline=None)
