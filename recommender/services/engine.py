@@ -227,6 +227,10 @@ class Engine:
         value: T = self._of_pages[key]
         return value
 
+    def built_of_pages(self, key: str) -> Any:
+        """What `of_pages` holds under this key, or None where nothing was built."""
+        return self._of_pages.get(key)
+
     def pages_kept_from(self, other: Engine) -> None:
         """Take over `other`'s data of the pages (`of_pages`): the pages did not change since it was built."""
         if other is not self:

@@ -46,6 +46,24 @@ from recommender.signals import related_products_changed
 LINK_REASON = "Chosen by the store to read alongside this product."
 
 
+@dataclass(frozen=True)
+class PageRows:
+    """What a page matrix is built from, as read: the published pages, their tags, and the settings that weigh
+    them. Equal rows, an equal matrix (`pages_carried`)."""
+
+    ids: tuple[int, ...]
+    tags: tuple[tuple[int, str, float], ...]  # (page id, tag slug, weight)
+    settings: str
+
+
+def page_rows() -> PageRows:
+    """The `PageRows` of the pages as they are now."""
+    ids = ContentPage.objects.filter(published=True).order_by("pk").values_list("pk", flat=True)
+    tags = PageTag.objects.filter(page__published=True).order_by("pk").values_list("page_id", "tag__slug", "weight")
+    weighing = [recommender_settings.KIND_WEIGHTS, recommender_settings.AVOID_SUBJECT_WEIGHT]
+    return PageRows(tuple(ids), tuple(tags), repr(weighing))  # a join, not five thousand ids in a list
+
+
 @dataclass
 class PageMatrix:
     """Published pages as rows of expanded, normalised vectors."""
@@ -56,6 +74,7 @@ class PageMatrix:
     names: np.ndarray  # pages x tags: the tags each page names (weight > 0)
     columns: sparse.csr_array  # the matrix transposed and sparse, to score blocks of products against
     rows: sparse.csr_array  # the matrix as sparse rows, to explain pairs with
+    source: PageRows | None = field(default=None, repr=False)  # what it was built from
     _floors: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
     _pieces: ListPieces | None = field(default=None, repr=False)
 
@@ -79,12 +98,13 @@ def active_links() -> Q:
     return (Q(starts_at__isnull=True) | Q(starts_at__lte=now)) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
 
 
-def page_matrix(engine: Engine) -> PageMatrix:
-    """Every published page's vector, from its stored page tags."""
-    ids = list(ContentPage.objects.filter(published=True).order_by("pk").values_list("pk", flat=True))
+def page_matrix(engine: Engine, read: PageRows | None = None) -> PageMatrix:
+    """Every published page's vector, from its stored page tags (`read`: `page_rows()` when the caller has read
+    them already)."""
+    read = page_rows() if read is None else read
+    ids = list(read.ids)
     weights: dict[int, dict[str, float]] = {pk: {} for pk in ids}
-    tags = PageTag.objects.filter(page__published=True).values_list("page_id", "tag__slug", "weight")
-    for page_id, slug, weight in tags:  # a join, not five thousand ids in a list
+    for page_id, slug, weight in read.tags:
         if page_id in weights:  # published after the pages were read: in the next refresh
             weights[page_id][slug] = weight
     matrix = page_matrix_of(engine.space, [weights[pk] for pk in ids], recommender_settings.KIND_WEIGHTS)
@@ -98,7 +118,26 @@ def page_matrix(engine: Engine) -> PageMatrix:
         np.asfortranarray(names),
         sparse_columns(matrix),
         sparse_rows(matrix),
+        read,
     )
+
+
+def pages_carried(engine: Engine, kept: Engine) -> None:
+    """Give `engine`, the kept engine's full read (`engine_build.engine_rebuilt`), the kept engine's data of the
+    pages (`Engine.of_pages`) when the pages read the same, else build its page matrix from what was read.
+
+    A full refresh reads the pages again as it reads the catalog: a page or page tag changed behind the plugin's
+    back is repaired. Where none was (the usual case), what the related lists and the drains' neighbourhoods know of
+    five thousand pages goes on instead of being built again by every worker process in every run.
+    """
+    if engine is kept or engine.space is not kept.space:  # another taxonomy: nothing of the pages holds
+        return
+    read = page_rows()
+    built = kept.built_of_pages("page_matrix")
+    if isinstance(built, PageMatrix) and built.source == read:
+        engine.pages_kept_from(kept)
+    else:
+        engine.of_pages("page_matrix", lambda: page_matrix(engine, read))
 
 
 def line_factors(pages: PageMatrix, lines: list[int]) -> np.ndarray:

@@ -8,12 +8,12 @@ the pages is kept until one did). Whenever that is not known exactly (a log entr
 taxonomy changed, Redis lost the log and numbering began a new epoch), the whole catalog is read again, as for a
 new engine; without Redis a new engine is built for every refresh.
 
-A full refresh always reads the whole catalog again (it is also the repair for anything missed), and the
-chunks of one fanned-out full refresh share what it read (see `engine_for`). Where a process kept an engine,
-the products whose rows read the same keep theirs (`engine_build.engine_rebuilt`), which saves about half of
-building one. Only Celery worker processes keep an engine (`keep_engines`, connected when a worker starts): a
-web process that refreshes now and then (the admin's "refresh" button) builds one for that refresh and lets it
-go.
+A full refresh always reads the whole catalog and the pages again (it is also the repair for anything missed),
+and the chunks of one fanned-out full refresh share what it read (see `engine_for`). Where a process kept an
+engine, the products whose rows read the same keep theirs (`engine_build.engine_rebuilt`), which saves about half
+of building one, and what was built from the pages goes on while they read the same (`related.pages_carried`).
+Only Celery worker processes keep an engine (`keep_engines`, connected when a worker starts): a web process that
+refreshes now and then (the admin's "refresh" button) builds one for that refresh and lets it go.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.db import connections
 from recommender.dirty import DrainMark, changes_between, drains_taken
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
+from recommender.services.related import pages_carried
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,8 @@ def keep_and_warm(**kwargs: object) -> None:
 def engine_for(*, full: bool = False, run: str | None = None, changed: Collection[int] = ()) -> Engine:
     """The engine to score a refresh with.
 
-    - `full` (a whole refresh in one call): the taxonomy and the catalog read again in full
-      (`engine_rebuilt`: the kept engine's rows go on where they read the same).
+    - `full` (a whole refresh in one call): the taxonomy, the catalog and the pages read again in full
+      (`read_again`: what the kept engine built from them goes on where they read the same).
     - `run` (a chunk of a fanned-out full refresh): read in full so for the run's first chunk in this
       process; the same engine, brought up to date, for its later chunks.
     - otherwise (a drain, or a refresh of named pages or products): the kept engine brought up to date,
@@ -100,7 +101,7 @@ def engine_for(*, full: bool = False, run: str | None = None, changed: Collectio
     elif full or (run is not None and kept.run != run) or kept.drain.epoch != drain.epoch:
         # Read in full; rows that read the same are kept. (Another epoch: Redis lost the log the kept engine
         # was brought up to date from.)
-        _kept = Snapshot(engine_rebuilt(kept.engine), drain, run)
+        _kept = Snapshot(read_again(kept.engine), drain, run)
     else:
         latest = drain if drain.number >= kept.drain.number else kept.drain
         _kept = Snapshot(brought_up_to_date(kept, drain, changed), latest, run or kept.run)
@@ -113,12 +114,20 @@ def brought_up_to_date(kept: Snapshot, drain: DrainMark, changed: Collection[int
         return kept.engine
     taken = changes_between(drain.epoch, kept.drain.number + 1, drain.number)
     if taken is None:  # not known exactly what changed: read everything again
-        return engine_rebuilt(kept.engine)
+        return read_again(kept.engine)
     engine = engine_patch(kept.engine, taken.products | set(changed))
     if taken.pages:  # what was built from the pages is built again when asked for
         engine.forget_pages()
     else:  # a stock feed's drains: the page matrix and the pages' reach stay as they are
         engine.pages_kept_from(kept.engine)
+    return engine
+
+
+def read_again(kept: Engine) -> Engine:
+    """The kept engine after a full read of the taxonomy, the catalog and the pages: what reads the same goes on
+    (`engine_rebuilt` for the products' rows, `pages_carried` for what was built from the pages)."""
+    engine = engine_rebuilt(kept)
+    pages_carried(engine, kept)
     return engine
 
 

@@ -9,6 +9,7 @@ array by array.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import fakeredis
 import numpy as np
@@ -16,11 +17,12 @@ import pytest
 from django.db import OperationalError
 
 from recommender import dirty
-from recommender.models import ContentPage, Placement, ProductTag, Synonym, Tag
+from recommender.models import ContentPage, PageTag, Placement, ProductTag, Synonym, Tag
 from recommender.services import snapshot
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
 from recommender.services.products import product_update
+from recommender.services.refresh import page_reach
 from recommender.services.related import page_matrix
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import NutrientAmount, Product
@@ -125,6 +127,51 @@ def test_a_full_read_that_finds_no_change_keeps_the_rows_and_forgets_the_pages(d
     assert rebuilt.of_pages("page_matrix", lambda: page_matrix(rebuilt)) is not pages  # the pages are read again
     assert kept.of_pages("page_matrix", lambda: page_matrix(kept)) is pages  # left as it was for another thread
     assert_same(rebuilt, engine_build())
+
+
+def assert_same_pages(carried: Engine, built: Engine) -> None:
+    old, new = page_matrix(built), carried.of_pages("page_matrix", lambda: page_matrix(carried))
+    assert old.ids == new.ids and old.weights == new.weights
+    np.testing.assert_array_equal(old.matrix, new.matrix)
+    np.testing.assert_array_equal(old.names, new.names)
+
+
+@pytest.mark.django_db
+def test_a_full_read_keeps_what_was_built_from_pages_that_read_the_same(demo: None) -> None:
+    kept = engine_build()
+    pages = kept.of_pages("page_matrix", lambda: page_matrix(kept))
+    reach = kept.of_pages("page_reach", lambda: page_reach(kept))
+    again = snapshot.read_again(kept)
+    assert again is not kept
+    assert again.of_pages("page_matrix", lambda: page_matrix(again)) is pages
+    assert again.of_pages("page_reach", lambda: page_reach(again)) is reach
+    assert_same_pages(again, engine_build())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["weight", "tag removed", "unpublished", "settings", "taxonomy"])
+def test_a_full_read_builds_the_pages_again_after_a_change_behind_the_plugins_back(
+    demo: None, change: str, settings: Any
+) -> None:
+    """A page tag's weight changed or a tag removed by queryset (no signal), a page unpublished the same way, or
+    the settings that weigh page tags or the taxonomy changed: the page matrix is built again."""
+    kept = engine_build()
+    pages = kept.of_pages("page_matrix", lambda: page_matrix(kept))
+    first = PageTag.objects.filter(page__published=True).order_by("pk").first()
+    assert first is not None
+    if change == "weight":
+        PageTag.objects.filter(pk=first.pk).update(weight=first.weight / 2)
+    elif change == "tag removed":
+        PageTag.objects.filter(pk=first.pk).delete()
+    elif change == "unpublished":
+        ContentPage.objects.filter(pk=first.page_id).update(published=False)
+    elif change == "settings":
+        settings.RECOMMENDER = {**settings.RECOMMENDER, "AVOID_SUBJECT_WEIGHT": 0.9}
+    else:
+        Synonym.objects.bulk_create([Synonym(tag=tag("magnesium"), text="magnesium glycinate complex")])
+    again = snapshot.read_again(kept)
+    assert again.of_pages("page_matrix", lambda: page_matrix(again)) is not pages
+    assert_same_pages(again, engine_build())
 
 
 @pytest.mark.django_db
