@@ -261,6 +261,10 @@ class Engine:
             self._columns["rows"] = sparse_rows(self.products)
         return self._columns["rows"]
 
+    def in_lines(self) -> NDArray[np.bool_]:
+        """Which rows belong to a product line (have `line_dims`), once per snapshot."""
+        return self.derived("in_lines", lambda: np.array([bool(self.line_dims(r)) for r in range(len(self.metas))]))
+
     def line_dims(self, row: int) -> list[int]:
         """The tag columns of the product lines this product belongs to."""
         return [self.space.index[s] for s in self.metas[row].tags if self.space.info(s).kind == Tag.Kind.PRODUCT_LINE]

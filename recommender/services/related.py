@@ -365,10 +365,9 @@ def discussing_pages(
     scores = block @ pages.columns
     page_ids = np.asarray(pages.ids, dtype=np.int64)
     floor = row_floors(block, pages.floors(limit))
-    for i, row in enumerate(rows):
-        lines, linked = engine.line_dims(row), [link.page_id for link in links[i]]
-        if not lines and not linked:
-            continue
+    has_links = np.array([bool(found) for found in links], dtype=bool)
+    for i in np.flatnonzero(engine.in_lines()[rows] | has_links).tolist():  # the few products in a line or linked
+        lines, linked = engine.line_dims(rows[i]), [link.page_id for link in links[i]]
         start, end = scores.indptr[i], scores.indptr[i + 1]
         cols = scores.indices[start:end]
         if lines:
