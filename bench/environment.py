@@ -15,6 +15,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+# Measured as deployed: Django's DEBUG off (with it on, Django keeps every query's SQL and times each cursor call).
+# A run may still set DJANGO_DEBUG itself; every part imports this module or runs under bench/run.py.
+os.environ.setdefault("DJANGO_DEBUG", "false")
+
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "mineral_bench")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
