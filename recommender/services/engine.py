@@ -263,7 +263,12 @@ class Engine:
 
     def in_lines(self) -> NDArray[np.bool_]:
         """Which rows belong to a product line (have `line_dims`), once per snapshot."""
-        return self.derived("in_lines", lambda: np.array([bool(self.line_dims(r)) for r in range(len(self.metas))]))
+
+        def make() -> NDArray[np.bool_]:
+            lines = frozenset(t.slug for t in self.space.tags if t.kind == Tag.Kind.PRODUCT_LINE)
+            return np.fromiter((not m.tags.isdisjoint(lines) for m in self.metas), dtype=bool, count=len(self.metas))
+
+        return self.derived("in_lines", make)
 
     def line_dims(self, row: int) -> list[int]:
         """The tag columns of the product lines this product belongs to."""

@@ -24,7 +24,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from numpy.typing import NDArray
 
 from recommender import metrics
 from recommender.adapters import get_adapter, ids_filter, rows_of_ids
@@ -50,6 +49,7 @@ from recommender.services.related import (
     links_in_force,
     lists_holding,
     page_matrix,
+    page_reach,
     related_compute,
     related_store,
 )
@@ -299,31 +299,6 @@ def available_rows(engine: Engine, product_ids: Sequence[int]) -> list[int]:
     """The engine rows of these products that can be listed anywhere (in stock)."""
     rows = (engine.row_of[i] for i in product_ids if i in engine.row_of)
     return [row for row in rows if engine.available[row]]
-
-
-@dataclass(frozen=True)
-class PageReach:
-    """The published pages as the rules score them (`Engine.prepare`), stacked by the product matrix they
-    score against: built from the pages alone, so a patched engine keeps it while no page changes."""
-
-    # (whether they score against the matrix with product lines, page ids, whole pages, opened pages)
-    groups: list[tuple[bool, list[int], NDArray[np.float32], NDArray[np.float32]]]
-    held_back: frozenset[int]  # pages holding a nutrient back from leading their list (`Prepared.held_back`)
-
-
-def page_reach(engine: Engine) -> PageReach:
-    """`PageReach` of the engine's page matrix: the pages naming a product line score against the product
-    matrix, the others against its plain form (`Engine.matrix_for`)."""
-    pages = engine.of_pages("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
-    prepared = engine.prepare_many(pages.weights, vectors=pages.matrix)
-    groups = []
-    for lines in (True, False):
-        group = [j for j, p in enumerate(prepared) if (p.matrix is engine.products) == lines]
-        if group:
-            whole = np.vstack([prepared[j].page for j in group])
-            opened = np.vstack([prepared[j].open_page for j in group])
-            groups.append((lines, [pages.ids[j] for j in group], whole, opened))
-    return PageReach(groups, frozenset(pk for pk, p in zip(pages.ids, prepared, strict=True) if p.held_back))
 
 
 def pages_reached(engine: Engine, rows: list[int]) -> dict[int, float]:

@@ -122,6 +122,37 @@ def page_matrix(engine: Engine, read: PageRows | None = None) -> PageMatrix:
     )
 
 
+@dataclass(frozen=True)
+class PageReach:
+    """The published pages as the rules score them (`Engine.prepare`), stacked by the product matrix they
+    score against: built from the pages alone, so a patched engine keeps it while no page changes."""
+
+    # (whether they score against the matrix with product lines, page ids, whole pages, opened pages)
+    groups: list[tuple[bool, list[int], NDArray[np.float32], NDArray[np.float32]]]
+    held_back: frozenset[int]  # pages holding a nutrient back from leading their list (`Prepared.held_back`)
+
+
+def page_reach(engine: Engine) -> PageReach:
+    """`PageReach` of the engine's page matrix: the pages naming a product line score against the product
+    matrix, the others against its plain form (`Engine.matrix_for`)."""
+    pages = engine.of_pages("page_matrix", lambda: page_matrix(engine))  # shared with the related lists
+    prepared = engine.prepare_many(pages.weights, vectors=pages.matrix)
+    groups = []
+    for lines in (True, False):
+        group = [j for j, p in enumerate(prepared) if (p.matrix is engine.products) == lines]
+        if group:
+            whole = np.vstack([prepared[j].page for j in group])
+            opened = np.vstack([prepared[j].open_page for j in group])
+            groups.append((lines, [pages.ids[j] for j in group], whole, opened))
+    return PageReach(groups, frozenset(pk for pk, p in zip(pages.ids, prepared, strict=True) if p.held_back))
+
+
+def pages_warmed(engine: Engine) -> None:
+    """Build what `engine` knows of the pages now (the page matrix and the pages' reach), so the first drain that
+    needs them does not wait for five thousand pages (a worker process as it starts)."""
+    engine.of_pages("page_reach", lambda: page_reach(engine))
+
+
 def pages_carried(engine: Engine, kept: Engine) -> None:
     """Give `engine`, the kept engine's full read (`engine_build.engine_rebuilt`), the kept engine's data of the
     pages (`Engine.of_pages`) when the pages read the same, else build its page matrix from what was read.

@@ -22,8 +22,7 @@ from recommender.services import snapshot
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
 from recommender.services.products import product_update
-from recommender.services.refresh import page_reach
-from recommender.services.related import page_matrix
+from recommender.services.related import page_matrix, page_reach
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import NutrientAmount, Product
 
@@ -198,7 +197,8 @@ def test_a_full_read_that_finds_most_products_changed_builds_their_rows_anew(dem
 def test_a_worker_process_builds_its_engine_as_it_starts(
     transactional_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`worker_process_init` runs `keep_and_warm`: the first refresh after a start uses the engine built then."""
+    """`worker_process_init` runs `keep_and_warm`: the first refresh after a start uses the engine built then, with
+    the pages' data built too."""
     redis = fakeredis.FakeRedis()
     monkeypatch.setattr(dirty, "redis_client", lambda: redis)
     try:
@@ -206,6 +206,9 @@ def test_a_worker_process_builds_its_engine_as_it_starts(
         kept = snapshot._kept
         assert kept is not None
         assert snapshot.engine_for() is kept.engine
+        # and what the first drain asks of the pages
+        assert kept.engine.built_of_pages("page_reach") is not None
+        assert kept.engine.built_of_pages("page_matrix") is not None
     finally:
         snapshot.keep_engines(False)
 
