@@ -39,7 +39,7 @@ from recommender.scoring.related import (
 )
 from recommender.scoring.vectors import page_matrix_of
 from recommender.services.bulk import light_compression, relaxed_commit, rows_upsert
-from recommender.services.engine import Engine
+from recommender.services.engine import Engine, PageQuery
 from recommender.services.list_text import NOTHING, OPEN, PieceTable, list_texts
 from recommender.signals import related_products_changed
 
@@ -147,10 +147,19 @@ def page_reach(engine: Engine) -> PageReach:
     return PageReach(groups, frozenset(pk for pk, p in zip(pages.ids, prepared, strict=True) if p.held_back))
 
 
-def pages_warmed(engine: Engine) -> None:
-    """Build what `engine` knows of the pages now (the page matrix and the pages' reach), so the first drain that
-    needs them does not wait for five thousand pages (a worker process as it starts)."""
+WARM_SAMPLE = 50  # pages and products `engine_warmed` scores
+
+
+def engine_warmed(engine: Engine) -> None:
+    """Build everything a refresh scores with, for a worker process as it starts, so that its first drain (or its
+    first chunk of a full refresh) waits for none of it: what the engine knows of the pages (the page matrix and the
+    pages' reach), and the floors, sparse columns and list pieces that scoring builds on first use, by scoring a
+    few pages and products and storing nothing."""
+    pages = engine.of_pages("page_matrix", lambda: page_matrix(engine))
     engine.of_pages("page_reach", lambda: page_reach(engine))
+    limit = recommender_settings.STORED_LIMIT
+    engine.compute_many([PageQuery(weights) for weights in pages.weights[:WARM_SAMPLE]], limit=limit)
+    related_compute(engine, pages, [int(pk) for pk in engine.ids[:WARM_SAMPLE]], links={})
 
 
 def pages_carried(engine: Engine, kept: Engine) -> None:

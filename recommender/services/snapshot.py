@@ -28,7 +28,7 @@ from django.db import connections
 from recommender.dirty import DrainMark, changes_between, drains_taken
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
-from recommender.services.related import pages_carried, pages_warmed
+from recommender.services.related import engine_warmed, pages_carried
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,16 @@ def keep_engines(keep: bool = True, **kwargs: object) -> None:
 
 
 def keep_and_warm(**kwargs: object) -> None:
-    """In a worker process that runs tasks, as it starts: keep engines, and build the first one now, with what
-    it knows of the pages, so the first change after a start (or after a process is replaced) waits for no
-    catalog read and no pass over the pages.
+    """In a worker process that runs tasks, as it starts: keep engines, and build the first one now, with all
+    that scoring builds on it (`related.engine_warmed`), so the first change after a start (or after a process
+    is replaced) waits for no catalog read and no pass over the pages.
 
     A failure here (the database not up yet) costs nothing but the warm start: the first refresh builds.
     """
     keep_engines()
     started = time.perf_counter()
     try:
-        pages_warmed(engine_for())
+        engine_warmed(engine_for())
     except Exception:
         logger.warning(
             "could not build the engine at worker start; the first refresh will",

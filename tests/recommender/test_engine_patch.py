@@ -14,10 +14,20 @@ from typing import Any
 import fakeredis
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError
 
 from recommender import dirty
-from recommender.models import ContentPage, PageTag, Placement, ProductTag, Synonym, Tag
+from recommender.models import (
+    ContentPage,
+    PageTag,
+    Placement,
+    ProductTag,
+    Recommendation,
+    RelatedState,
+    Synonym,
+    Tag,
+)
 from recommender.services import snapshot
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
@@ -201,14 +211,18 @@ def test_a_worker_process_builds_its_engine_as_it_starts(
     the pages' data built too."""
     redis = fakeredis.FakeRedis()
     monkeypatch.setattr(dirty, "redis_client", lambda: redis)
+    call_command("load_demo", verbosity=0)
+    Recommendation.objects.all().delete()
+    RelatedState.objects.all().delete()
     try:
         snapshot.keep_and_warm()
         kept = snapshot._kept
         assert kept is not None
         assert snapshot.engine_for() is kept.engine
-        # and what the first drain asks of the pages
-        assert kept.engine.built_of_pages("page_reach") is not None
+        # and what the first drain asks of the pages, scored with and storing nothing
+        assert len(kept.engine.ids) and kept.engine.built_of_pages("page_reach") is not None
         assert kept.engine.built_of_pages("page_matrix") is not None
+        assert not Recommendation.objects.exists() and not RelatedState.objects.exists()
     finally:
         snapshot.keep_engines(False)
 
