@@ -32,7 +32,7 @@ from recommender.services import snapshot
 from recommender.services.engine import Engine
 from recommender.services.engine_build import engine_build, engine_patch, engine_rebuilt
 from recommender.services.products import product_update
-from recommender.services.related import page_matrix, page_reach
+from recommender.services.related import engine_warmed, page_matrix, page_reach
 from recommender.services.tagging import product_tags_set
 from shop.catalog.models import NutrientAmount, Product
 
@@ -321,3 +321,11 @@ def test_a_log_entry_that_does_not_say_whether_pages_changed_counts_as_one_that_
     redis.set(dirty.log_key(2), b'{"epoch": "e", "all": false, "pages": false, "products": [8]}')
     assert dirty.changes_between("e", 1, 2) == dirty.Changes({7, 8}, pages=True)
     assert dirty.changes_between("e", 2, 2) == dirty.Changes({8}, pages=False)
+
+
+@pytest.mark.django_db
+def test_a_worker_starting_on_an_empty_store_warms_without_error() -> None:
+    """A new install: no pages, no products; the warm start scores nothing and raises nothing."""
+    engine = engine_build()
+    engine_warmed(engine)
+    assert engine.built_of_pages("page_reach") is not None
