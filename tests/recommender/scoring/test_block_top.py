@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +33,48 @@ def plain_top(scores: np.ndarray, ids: np.ndarray, allowed: np.ndarray, own: np.
     return found
 
 
+def normalised(vectors: list[list[float]]) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+@dataclass
+class Rows:
+    """Normalised rows scored against themselves: ids out of row order, some columns not allowed, the rows' floors."""
+
+    matrix: np.ndarray
+    ids: np.ndarray
+    allowed: np.ndarray
+    own: np.ndarray
+    columns: sparse.csr_array
+    block: sparse.csr_array
+    column_floor: np.ndarray
+    floors: np.ndarray
+
+    def top(self, scores: sparse.csr_array, limit: int) -> related.BlockTop:
+        own, allowed = self.own, self.allowed
+        return block_top(
+            scores,
+            self.ids,
+            floors=self.floors,
+            limit=limit,
+            allowed=lambda at, cols: (cols != own[at]) & allowed[cols],
+        )
+
+
+def rows_of(vectors: list[list[float]], limit: int, min_score: float, seed: int) -> Rows:
+    rng = np.random.default_rng(seed)
+    matrix = normalised(vectors)
+    ids = rng.permutation(len(matrix) * 3)[: len(matrix)].astype(np.int64)  # not in row order
+    allowed = rng.random(len(matrix)) > 0.2
+    columns = sparse.csr_array(np.ascontiguousarray(matrix.T))
+    block = sparse_rows(matrix)
+    column_floor = column_floors(columns, allowed, limit + 1)
+    floors = np.maximum(row_floors(block, column_floor), np.float32(min_score))
+    return Rows(matrix, ids, allowed, np.arange(len(matrix)), columns, block, column_floor, floors)
+
+
 vectors = st.integers(2, 30).flatmap(
     lambda n: st.lists(
         st.lists(st.sampled_from([0.0, 0.0, 0.0, 0.25, 0.5, 0.5, 1.0]), min_size=6, max_size=6), min_size=n, max_size=n
@@ -47,31 +91,16 @@ vectors = st.integers(2, 30).flatmap(
 )
 def test_block_top_is_the_plain_sort_with_floors_that_drop_nothing(vectors, limit, min_score, seed):
     """Ties are the rule here (few distinct weights): the floors and the one-key sort keep the plain order."""
-    rng = np.random.default_rng(seed)
-    matrix = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
-    ids = rng.permutation(len(matrix) * 3)[: len(matrix)].astype(np.int64)  # not in row order
-    allowed = rng.random(len(matrix)) > 0.2
-    own = np.arange(len(matrix))
-    columns = sparse.csr_array(np.ascontiguousarray(matrix.T))
-    block = sparse_rows(matrix)
-    scores = block @ columns
-    floors = np.maximum(row_floors(block, column_floors(columns, allowed, limit + 1)), np.float32(min_score))
+    rows = rows_of(vectors, limit, min_score, seed)
+    scores = rows.block @ rows.columns
 
-    top = block_top(scores, ids, floors=floors, limit=limit, allowed=lambda at, cols: (cols != own[at]) & allowed[cols])
+    top = rows.top(scores, limit)
 
     dense = scores.toarray()
-    expected = plain_top(dense, ids, allowed, own, min_score, limit)
-    assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
+    expected = plain_top(dense, rows.ids, rows.allowed, rows.own, min_score, limit)
+    assert [list(top.row(i)[0]) for i in range(len(rows.matrix))] == expected
     for i, cols in enumerate(expected):
         assert list(top.row(i)[1]) == [dense[i, c] for c in cols]
-
-
-def normalised(vectors: list[list[float]]) -> np.ndarray:
-    matrix = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
 # The first dimension held by most rows, as magnesium is by a supplement store's products.
@@ -98,27 +127,19 @@ def test_a_dimension_held_apart_lists_what_the_plain_sort_lists(vectors, limit, 
     """Pairs meeting only in the held-apart dimension are left out of the sparse product unless they can reach the
     row's floor: the lists are the plain sort's of every pair's score, and those scores are the plain product's up
     to rounding (the held-apart term is added last)."""
-    rng = np.random.default_rng(seed)
-    matrix = normalised(vectors)
-    ids = rng.permutation(len(matrix) * 3)[: len(matrix)].astype(np.int64)
-    allowed = rng.random(len(matrix)) > 0.2
-    own = np.arange(len(matrix))
-    columns = sparse.csr_array(np.ascontiguousarray(matrix.T))
-    block = sparse_rows(matrix)
-    column_floor = column_floors(columns, allowed, limit + 1)
-    floors = np.maximum(row_floors(block, column_floor), np.float32(min_score))
-    split = heavy_split(columns, column_floor)
+    rows = rows_of(vectors, limit, min_score, seed)
+    block, columns = rows.block, rows.columns
+    split = heavy_split(columns, rows.column_floor)
 
-    scores = split_product(block, columns, split)
-    top = block_top(scores, ids, floors=floors, limit=limit, allowed=lambda at, cols: (cols != own[at]) & allowed[cols])
+    top = rows.top(split_product(block, columns, split), limit)
 
     plain = (block @ columns).toarray()
     every_pair = plain
     if split is not None:  # each pair's score as the split sums it, those it leaves out of the product included
         held = block[:, [split.dim]].toarray()[:, 0]
         every_pair = (block @ split.columns).toarray() + np.outer(held, split.outside)
-    expected = plain_top(every_pair, ids, allowed, own, min_score, limit)
-    assert [list(top.row(i)[0]) for i in range(len(matrix))] == expected
+    expected = plain_top(every_pair, rows.ids, rows.allowed, rows.own, min_score, limit)
+    assert [list(top.row(i)[0]) for i in range(len(rows.matrix))] == expected
     for i, cols in enumerate(expected):
         assert list(top.row(i)[1]) == [every_pair[i, c] for c in cols]
         np.testing.assert_allclose(top.row(i)[1], plain[i, cols], rtol=1e-6)
